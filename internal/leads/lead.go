@@ -1,0 +1,79 @@
+// Package leads is the domain of the service: a lead is what an applicant leaves
+// behind when they click "Save and Exit" during onboarding, and what staff then
+// follow up until it is converted or lost. This package holds the types, the rules
+// and the errors; it does no I/O, so every rule here is tested without a server or a
+// database. Storage engines implement Store.
+package leads
+
+import "time"
+
+// Status is where a lead stands in the follow-up.
+type Status string
+
+// The four statuses of the guide.
+const (
+	StatusPending   Status = "PENDING"
+	StatusContacted Status = "CONTACTED"
+	StatusConverted Status = "CONVERTED"
+	StatusLost      Status = "LOST"
+)
+
+// Valid reports whether s is one of the four statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusPending, StatusContacted, StatusConverted, StatusLost:
+		return true
+	}
+	return false
+}
+
+// StatusAfterSave is the status a lead has after the applicant saves again: a
+// lead that was PENDING or LOST is live again (PENDING); one staff have contacted
+// or converted keeps its status. Storage engines apply this rule inside their
+// upsert statement; this function states it once for readers and tests.
+func StatusAfterSave(current Status) Status {
+	if current == StatusPending || current == StatusLost {
+		return StatusPending
+	}
+	return current
+}
+
+// DefaultSource is the lead's source when the payload names none.
+const DefaultSource = "onboarding_save_and_exit"
+
+// Lead is one applicant's saved onboarding progress, one per user. The JSON names
+// are the guide's camelCase columns; an unset optional field is null, never omitted.
+type Lead struct {
+	ID                   string     `json:"id"`
+	UserID               string     `json:"userId"`
+	FullName             string     `json:"fullName"`
+	Email                string     `json:"email"`
+	Phone                *string    `json:"phone"`
+	TrainingLocation     *string    `json:"trainingLocation"`
+	TrainingLocationName *string    `json:"trainingLocationName"`
+	CenterID             *string    `json:"centerId"`
+	CenterName           *string    `json:"centerName"`
+	StudentAddress       *string    `json:"studentAddress"`
+	CourseID             *string    `json:"courseId"`
+	CourseName           *string    `json:"courseName"`
+	HasGuardian          bool       `json:"hasGuardian"`
+	GuardianName         *string    `json:"guardianName"`
+	GuardianPhone        *string    `json:"guardianPhone"`
+	GuardianEmail        *string    `json:"guardianEmail"`
+	GuardianAddress      *string    `json:"guardianAddress"`
+	OnboardingStep       int        `json:"onboardingStep"`
+	LastSavedAt          time.Time  `json:"lastSavedAt"`
+	Status               Status     `json:"status"`
+	Source               string     `json:"source"`
+	Notes                *string    `json:"notes"`
+	ContactedAt          *time.Time `json:"contactedAt"`
+	ContactedBy          *string    `json:"contactedBy"`
+	ConvertedAt          *time.Time `json:"convertedAt"`
+	ConvertedToStudentID *string    `json:"convertedToStudentId"`
+	CreatedAt            time.Time  `json:"createdAt"`
+	UpdatedAt            time.Time  `json:"updatedAt"`
+}
+
+// Now returns t in UTC truncated to microseconds, the precision both storage
+// engines keep, so a time written and read back compares equal.
+func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,238 @@
+package leads
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+// Field length limits of the contract.
+const (
+	MaxAddressLen = 500 // studentAddress, guardianAddress
+	MaxStringLen  = 255 // every other string
+)
+
+// SaveInput is a validated "Save and Exit" payload. A nil field means "not given":
+// the stored value is kept (the guide's frontend sends null for every field it has
+// no value for, so null, absent and "" all mean the same). A non-nil field
+// overwrites, including HasGuardian=false.
+//
+// Reference ids are resolved by the store against its reference tables, in the
+// same statement as the upsert:
+//   - CenterID given: centerId is that centre if known, else null; centerName is
+//     the known centre's name, else CenterName (which may be nil).
+//   - CenterID not given, CenterName given: centerName is overwritten, centerId kept.
+//   - CourseID / CourseName: the same.
+//   - TrainingLocation given: kept as given (it has no foreign key);
+//     trainingLocationName is the known location's name, else null.
+//
+// fullName, email and phone always come from the user's record (phone keeps the
+// lead's value when the record has none). On a re-save the status follows
+// StatusAfterSave; lastSavedAt and updatedAt move on every save.
+type SaveInput struct {
+	TrainingLocation *string
+	CenterID         *string
+	CenterIDField    string // the payload field CenterID came from, for warnings
+	CenterName       *string
+	StudentAddress   *string
+	CourseID         *string
+	CourseName       *string
+	HasGuardian      *bool
+	GuardianName     *string
+	GuardianPhone    *string
+	GuardianEmail    *string
+	GuardianAddress  *string
+	Step             *int
+	Source           *string
+}
+
+// ParseOnboarding decodes and validates a Save and Exit body. Unknown fields are
+// ignored (a frontend may send paymentPlan or userId; the lead always belongs to
+// the token's subject). It returns an *Error with CodeInvalid naming every field at
+// fault, so nothing is saved when any field is wrong.
+func ParseOnboarding(body []byte) (SaveInput, error) {
+	var in SaveInput
+	top, err := decodeObject(body)
+	if err != nil {
+		return in, err
+	}
+	p := parser{}
+	profile := p.object(top, "profile", "profile")
+	center := p.object(top, "selectedCenter", "selectedCenter")
+	course := p.object(top, "selectedCourse", "selectedCourse")
+
+	in.TrainingLocation = p.str(profile, "profile.trainingLocation", "trainingLocation", MaxStringLen)
+	centre := p.str(profile, "profile.centre", "centre", MaxStringLen)
+	in.StudentAddress = p.str(profile, "profile.studentAddress", "studentAddress", MaxAddressLen)
+	in.HasGuardian = p.boolean(profile, "profile.hasGuardian", "hasGuardian")
+	in.GuardianName = p.str(profile, "profile.guardianName", "guardianName", MaxStringLen)
+	in.GuardianPhone = p.str(profile, "profile.guardianPhone", "guardianPhone", MaxStringLen)
+	in.GuardianEmail = p.str(profile, "profile.guardianEmail", "guardianEmail", MaxStringLen)
+	in.GuardianAddress = p.str(profile, "profile.guardianAddress", "guardianAddress", MaxAddressLen)
+
+	in.CenterID = p.str(center, "selectedCenter.id", "id", MaxStringLen)
+	in.CenterIDField = "selectedCenter.id"
+	if in.CenterID == nil && centre != nil {
+		in.CenterID, in.CenterIDField = centre, "profile.centre"
+	}
+	in.CenterName = p.str(center, "selectedCenter.name", "name", MaxStringLen)
+	in.CourseID = p.str(course, "selectedCourse.id", "id", MaxStringLen)
+	in.CourseName = p.str(course, "selectedCourse.name", "name", MaxStringLen)
+
+	in.Step = p.step(top, "step")
+	in.Source = p.str(top, "source", "source", MaxStringLen)
+
+	if in.GuardianEmail != nil && !ValidEmail(*in.GuardianEmail) {
+		p.fail("profile.guardianEmail", "must be a valid email address")
+	}
+	if len(p.errs) > 0 {
+		return SaveInput{}, Invalid(p.errs...)
+	}
+	return in, nil
+}
+
+// SaveWarnings explains, after a save, what was saved differently from what was
+// sent: reference ids that are not in the reference tables, and a guardian with
+// no name or address. in is what was sent and l the lead as saved.
+func SaveWarnings(in SaveInput, l Lead) []FieldError {
+	var w []FieldError
+	if in.TrainingLocation != nil && l.TrainingLocationName == nil {
+		w = append(w, FieldError{"profile.trainingLocation", "unknown training location; kept as given, without a name"})
+	}
+	if in.CenterID != nil && l.CenterID == nil {
+		w = append(w, FieldError{in.CenterIDField, "unknown centre; the lead was saved without it"})
+	}
+	if in.CourseID != nil && l.CourseID == nil {
+		w = append(w, FieldError{"selectedCourse.id", "unknown course; the lead was saved without it"})
+	}
+	if l.HasGuardian && l.GuardianName == nil {
+		w = append(w, FieldError{"profile.guardianName", "hasGuardian is true but no guardian name is saved yet"})
+	}
+	if l.HasGuardian && l.GuardianAddress == nil {
+		w = append(w, FieldError{"profile.guardianAddress", "hasGuardian is true but no guardian address is saved yet"})
+	}
+	return w
+}
+
+// ValidEmail reports whether s is a plain address such as name@example.com.
+func ValidEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// decodeObject reads body as one JSON object, keeping numbers exact.
+func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var top map[string]json.RawMessage
+	if err := dec.Decode(&top); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if asType(err, &typeErr) {
+			return nil, Invalid(FieldError{"body", "must be a JSON object"})
+		}
+		return nil, &Error{Code: CodeInvalid, Message: "Malformed JSON body"}
+	}
+	if dec.More() {
+		return nil, &Error{Code: CodeInvalid, Message: "Malformed JSON body"}
+	}
+	if top == nil { // the body was the literal null
+		return nil, Invalid(FieldError{"body", "must be a JSON object"})
+	}
+	return top, nil
+}
+
+func asType(err error, target **json.UnmarshalTypeError) bool {
+	e, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// parser reads typed fields out of decoded JSON objects, collecting an error per
+// field so a client learns about every bad field at once.
+type parser struct{ errs []FieldError }
+
+func (p *parser) fail(field, msg string) { p.errs = append(p.errs, FieldError{field, msg}) }
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null"
+}
+
+// object returns the nested object at key, or nil when it is absent or null.
+func (p *parser) object(obj map[string]json.RawMessage, path, key string) map[string]json.RawMessage {
+	raw, ok := obj[key]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		p.fail(path, "must be an object")
+		return nil
+	}
+	return m
+}
+
+// str returns the trimmed string at key; nil when absent, null or blank.
+func (p *parser) str(obj map[string]json.RawMessage, path, key string, max int) *string {
+	raw, ok := obj[key]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		p.fail(path, "must be a string")
+		return nil
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if utf8.RuneCountInString(s) > max {
+		p.fail(path, fmt.Sprintf("must be at most %d characters", max))
+		return nil
+	}
+	return &s
+}
+
+func (p *parser) boolean(obj map[string]json.RawMessage, path, key string) *bool {
+	raw, ok := obj[key]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		p.fail(path, "must be a boolean")
+		return nil
+	}
+	return &b
+}
+
+// step returns the onboarding step: an integer from 1 to 3 (2.0 counts as 2).
+func (p *parser) step(obj map[string]json.RawMessage, key string) *int {
+	raw, ok := obj[key]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	var n json.Number
+	if t := bytes.TrimSpace(raw); t[0] == '"' || json.Unmarshal(t, &n) != nil {
+		p.fail(key, "must be an integer from 1 to 3")
+		return nil
+	}
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || f < 1 || f > 3 {
+		p.fail(key, "must be an integer from 1 to 3")
+		return nil
+	}
+	step := int(f)
+	return &step
+}

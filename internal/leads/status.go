@@ -1,0 +1,124 @@
+package leads
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// StatusChange is a validated body of PUT /leads/{id}/status.
+type StatusChange struct {
+	Status Status
+	// ContactedBy is recorded on the first move to CONTACTED; the handler fills it
+	// with the caller's id when the body names no one.
+	ContactedBy string
+}
+
+// ParseStatusChange validates the body of PUT /leads/{id}/status. CONVERTED is
+// refused here: conversion needs a student and goes through /convert.
+func ParseStatusChange(body []byte) (StatusChange, error) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return StatusChange{}, err
+	}
+	p := parser{}
+	var ch StatusChange
+	s := p.required(obj, "status")
+	switch st := Status(s); {
+	case st == StatusConverted:
+		p.fail("status", "CONVERTED is set through PUT /leads/{id}/convert")
+	case st == StatusPending || st == StatusContacted || st == StatusLost:
+		ch.Status = st
+	case s != "":
+		p.fail("status", "must be one of PENDING, CONTACTED, LOST")
+	}
+	if by := p.str(obj, "contactedBy", "contactedBy", MaxStringLen); by != nil {
+		ch.ContactedBy = *by
+	}
+	return ch, p.err()
+}
+
+// ParseConvert validates the body of PUT /leads/{id}/convert and returns the
+// student id.
+func ParseConvert(body []byte) (string, error) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return "", err
+	}
+	p := parser{}
+	id := p.required(obj, "studentId")
+	return id, p.err()
+}
+
+// Apply returns l after the status change ch at time now, or ErrLeadConverted.
+// The first move to CONTACTED records when and by whom; later moves keep it.
+// Stores run this rule inside a transaction or as one conditional UPDATE.
+func (ch StatusChange) Apply(l Lead, now time.Time) (Lead, error) {
+	if l.Status == StatusConverted {
+		return l, ErrLeadConverted
+	}
+	l.Status = ch.Status
+	if ch.Status == StatusContacted && l.ContactedAt == nil {
+		t := now
+		by := ch.ContactedBy
+		l.ContactedAt, l.ContactedBy = &t, &by
+	}
+	l.UpdatedAt = now
+	return l, nil
+}
+
+// ListFilter selects a page of leads, newest createdAt first.
+type ListFilter struct {
+	Status   Status // "" for any
+	CenterID string // "" for any
+	Page     int    // from 1
+	Limit    int    // 1 to MaxLimit
+}
+
+// Offset is the number of leads before the page.
+func (f ListFilter) Offset() int { return (f.Page - 1) * f.Limit }
+
+// LeadPage is one page of a list, with the exact count of matching leads.
+type LeadPage struct {
+	Leads []Lead `json:"leads"`
+	Total int    `json:"total"`
+	Page  int    `json:"page"`
+	Limit int    `json:"limit"`
+}
+
+// List limits.
+const (
+	DefaultLimit = 10
+	MaxLimit     = 100
+)
+
+// ParseListQuery validates the query of GET /leads.
+func ParseListQuery(q url.Values) (ListFilter, error) {
+	p := parser{}
+	f := ListFilter{Page: 1, Limit: DefaultLimit}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			p.fail("page", "must be an integer of at least 1")
+		}
+		f.Page = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLimit {
+			p.fail("limit", "must be an integer from 1 to 100")
+		}
+		f.Limit = n
+	}
+	if v := q.Get("status"); v != "" {
+		if !Status(v).Valid() {
+			p.fail("status", "must be one of PENDING, CONTACTED, CONVERTED, LOST")
+		}
+		f.Status = Status(v)
+	}
+	f.CenterID = q.Get("centerId")
+	if err := p.err(); err != nil {
+		return ListFilter{}, err
+	}
+	return f, nil
+}

@@ -1,0 +1,58 @@
+// Package web is the HTTP face of the service: the JSON API of the contract and
+// the applicant's onboarding pages, over one leads.Store.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/leads/leads/internal/auth"
+	"github.com/leads/leads/internal/leads"
+)
+
+// Config is everything the server needs; cmd/leads builds it.
+type Config struct {
+	Store    leads.Store
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Demo, when set (leads serve --demo), enables GET /demo/login.
+	Demo *Demo
+}
+
+// Demo holds what the demo sign-in needs: the secret to mint tokens with and
+// the demo account for each role.
+type Demo struct {
+	Secret   []byte
+	Accounts map[auth.Role]auth.Principal
+}
+
+// Server serves the API and the pages.
+type Server struct {
+	store    leads.Store
+	verifier *auth.Verifier
+	log      *slog.Logger
+	now      func() time.Time
+	demo     *Demo
+}
+
+// NewServer returns a server over cfg.
+func NewServer(cfg Config) *Server {
+	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Handler returns the server's routes wrapped in its middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.routes(mux)
+	return mux
+}
