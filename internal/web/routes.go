@@ -1,8 +1,38 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
 
-// routes registers every route. API routes are in api_*.go, pages in pages.go.
+	"github.com/leads/leads/internal/auth"
+)
+
+// routes registers every route. API handlers are in api_*.go, pages in pages*.go.
 func (s *Server) routes(mux *http.ServeMux) {
+	const student, staff, admin = auth.RoleStudent, auth.RoleStaff, auth.RoleAdmin
+
+	mux.Handle("GET /healthz", s.handle(s.healthz))
+	mux.Handle("GET /readyz", s.handle(s.readyz))
+	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
+
+	mux.Handle("POST /leads/save-from-onboarding", s.authed(student, s.saveFromOnboarding))
+	mux.Handle("GET /leads/me", s.authed(student, s.myLead))
+	mux.Handle("GET /leads/user/{userId}", s.authed(student, s.leadByUser))
+	mux.Handle("GET /leads", s.authed(staff, s.listLeads))
+	mux.Handle("GET /leads/{id}", s.authed(staff, s.getLead))
+	mux.Handle("PUT /leads/{id}/status", s.authed(staff, s.updateStatus))
+	mux.Handle("PUT /leads/{id}/convert", s.authed(staff, s.convertLead))
+	mux.Handle("DELETE /leads/{id}", s.authed(admin, s.deleteLead))
+
+	mux.Handle("POST /api/onboarding/save-lead", http.HandlerFunc(s.frontendSaveLead))
+
+	mux.Handle("PUT /users/{id}", s.authed(admin, s.putUser))
+	mux.Handle("PUT /locations/{id}", s.authed(admin, s.putLocation))
+	mux.Handle("PUT /centers/{id}", s.authed(admin, s.putCenter))
+	mux.Handle("PUT /courses/{id}", s.authed(admin, s.putCourse))
+	mux.Handle("PUT /students/{id}", s.authed(admin, s.putStudent))
+	mux.Handle("GET /locations", s.handle(s.listLocations))
+	mux.Handle("GET /centers", s.handle(s.listCenters))
+	mux.Handle("GET /courses", s.handle(s.listCourses))
+
 	s.pageRoutes(mux)
 }

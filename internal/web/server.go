@@ -36,6 +36,8 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	demo     *Demo
+	// provisioned remembers the token claims last written to each user record.
+	provisioned provisionCache
 }
 
 // NewServer returns a server over cfg.
@@ -50,9 +52,14 @@ func NewServer(cfg Config) *Server {
 	return s
 }
 
-// Handler returns the server's routes wrapped in its middleware.
+// Handler returns the server's routes wrapped in its middleware, outermost
+// first: request id, access log, panic recovery, JSON 404/405.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return mux
+	var h http.Handler = s.muxErrors(mux)
+	h = s.recoverPanics(h)
+	h = s.accessLog(h)
+	h = withRequestID(h)
+	return h
 }

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/postgres"
+	"github.com/leads/leads/internal/sqlite"
+)
+
+// Config is the service's configuration: defaults, then the environment, then
+// flags, each overriding the one before.
+type Config struct {
+	Addr        string // LEADS_ADDR, --addr
+	DatabaseURL string // LEADS_DATABASE_URL, --database-url
+	JWTSecret   string // LEADS_JWT_SECRET, --jwt-secret
+	JWKSURL     string // LEADS_JWKS_URL, --jwks-url
+	NoMigrate   bool   // --no-migrate
+	Demo        bool   // --demo
+}
+
+// The defaults of the contract.
+const (
+	defaultAddr        = "127.0.0.1:8080"
+	defaultDatabaseURL = "sqlite:leads.db"
+)
+
+// configFromEnv returns the defaults overridden by the environment.
+func configFromEnv(getenv func(string) string) Config {
+	c := Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL}
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{
+		{"LEADS_ADDR", &c.Addr},
+		{"LEADS_DATABASE_URL", &c.DatabaseURL},
+		{"LEADS_JWT_SECRET", &c.JWTSecret},
+		{"LEADS_JWKS_URL", &c.JWKSURL},
+	} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			*v.dst = s
+		}
+	}
+	return c
+}
+
+// The flags each command accepts, by name.
+const (
+	flagAddr = 1 << iota
+	flagDatabaseURL
+	flagJWTSecret
+	flagJWKSURL
+	flagServe // --no-migrate and --demo
+)
+
+// bindFlags registers the chosen flags on fs with the current values as
+// defaults, so parsing fs overrides only what the command line names.
+func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
+	if which&flagAddr != 0 {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "listen `address` (LEADS_ADDR)")
+	}
+	if which&flagDatabaseURL != 0 {
+		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://… (LEADS_DATABASE_URL)")
+	}
+	if which&flagJWTSecret != 0 {
+		// The default is not shown in -help: it is a secret.
+		fs.Func("jwt-secret", "HS256 `secret` (LEADS_JWT_SECRET)", func(s string) error { c.JWTSecret = s; return nil })
+	}
+	if which&flagJWKSURL != 0 {
+		fs.StringVar(&c.JWKSURL, "jwks-url", c.JWKSURL, "also accept RS256/ES256 tokens whose key is in this JWK Set (LEADS_JWKS_URL)")
+	}
+	if which&flagServe != 0 {
+		fs.BoolVar(&c.NoMigrate, "no-migrate", c.NoMigrate, "do not apply pending migrations on start")
+		fs.BoolVar(&c.Demo, "demo", c.Demo, "zero-setup demo: SQLite, a development secret, demo catalogue and accounts")
+	}
+}
+
+// String shows the configuration with its secrets masked.
+func (c Config) String() string {
+	return fmt.Sprintf("addr=%s database_url=%s jwt_secret=%s jwks_url=%s no_migrate=%t demo=%t",
+		c.Addr, redactURL(c.DatabaseURL), mask(c.JWTSecret), redactURL(c.JWKSURL), c.NoMigrate, c.Demo)
+}
+
+// LogValue makes slog print the configuration with its secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.String("jwt_secret", mask(c.JWTSecret)),
+		slog.String("jwks_url", redactURL(c.JWKSURL)),
+		slog.Bool("no_migrate", c.NoMigrate),
+		slog.Bool("demo", c.Demo),
+	)
+}
+
+func mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "********"
+}
+
+// redactURL hides a password in a URL (postgres://user:pass@host).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// store is what cmd/leads needs from a storage engine: the service's store plus
+// schema management.
+type store interface {
+	leads.Store
+	MigrateUp(ctx context.Context) error
+	MigrateDown(ctx context.Context) error
+	MigrationStatus(ctx context.Context) (string, error)
+}
+
+// openStore opens the engine a database URL names: sqlite:PATH or
+// postgres://… (postgresql://…).
+func openStore(ctx context.Context, databaseURL string) (store, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		path := strings.TrimPrefix(databaseURL, "sqlite:")
+		if path == "" {
+			return nil, errors.New("database URL sqlite: needs a file path, e.g. sqlite:leads.db")
+		}
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+		}
+		return s, nil
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		s, err := postgres.Open(ctx, databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database %s: %w", redactURL(databaseURL), err)
+		}
+		return s, nil
+	default:
+		scheme, _, _ := strings.Cut(databaseURL, ":")
+		return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite:PATH or postgres://…", scheme)
+	}
+}

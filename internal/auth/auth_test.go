@@ -1,0 +1,274 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+var testSecret = []byte("test-secret-of-reasonable-length-0123456789")
+
+// sign signs claims with method and key, setting kid when not empty.
+func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, c)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatalf("sign %s: %v", method.Alg(), err)
+	}
+	return s
+}
+
+// claimsFor returns valid claims for sub with extra fields merged in; a nil
+// value in extra removes the claim.
+func claimsFor(sub string, extra map[string]any) jwt.MapClaims {
+	c := jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}
+	for k, v := range extra {
+		if v == nil {
+			delete(c, k)
+			continue
+		}
+		c[k] = v
+	}
+	return c
+}
+
+// jwksFixture is a JWK Set served by a local HTTP server with one RSA and one
+// ECDSA key.
+type jwksFixture struct {
+	url    string
+	rsaKey *rsa.PrivateKey
+	ecKey  *ecdsa.PrivateKey
+	rsaPEM []byte // the RSA public key, PEM-encoded, as an attacker could fetch it
+}
+
+func newJWKSFixture(t *testing.T) jwksFixture {
+	t.Helper()
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	store := jwkset.NewMemoryStorage()
+	for _, k := range []struct {
+		key any
+		kid string
+		alg jwkset.ALG
+	}{
+		{&rsaKey.PublicKey, "rsa-1", jwkset.AlgRS256},
+		{&ecKey.PublicKey, "ec-1", jwkset.AlgES256},
+	} {
+		jwk, err := jwkset.NewJWKFromKey(k.key, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: k.alg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.KeyWrite(ctx, jwk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, err := store.JSONPublic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwksFixture{
+		url: srv.URL, rsaKey: rsaKey, ecKey: ecKey,
+		rsaPEM: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
+	}
+}
+
+func TestVerify(t *testing.T) {
+	fx := newJWKSFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	hs := NewVerifier(testSecret)
+	jwksOnly, err := NewVerifierWithJWKS(ctx, nil, fx.url)
+	if err != nil {
+		t.Fatalf("NewVerifierWithJWKS: %v", err)
+	}
+	jwksAndSecret, err := NewVerifierWithJWKS(ctx, testSecret, fx.url)
+	if err != nil {
+		t.Fatalf("NewVerifierWithJWKS with secret: %v", err)
+	}
+	past := time.Now().Add(-time.Hour).Unix()
+	str := func(s string) *string { return &s }
+
+	tests := []struct {
+		name     string
+		verifier *Verifier
+		token    string
+		want     *Principal // nil: the token must be refused
+	}{
+		{"good HS256", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("u1", nil)),
+			&Principal{UserID: "u1", Role: RoleStudent}},
+		{"expired", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("u1", map[string]any{"exp": past})), nil},
+		{"no exp", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("u1", map[string]any{"exp": nil})), nil},
+		{"alg none", hs, sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", claimsFor("u1", nil)), nil},
+		{"alg none with JWKS", jwksAndSecret, sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", claimsFor("u1", nil)), nil},
+		{"HS384", hs, sign(t, jwt.SigningMethodHS384, testSecret, "", claimsFor("u1", nil)), nil},
+		{"HS512", hs, sign(t, jwt.SigningMethodHS512, testSecret, "", claimsFor("u1", nil)), nil},
+		{"bad signature", hs, sign(t, jwt.SigningMethodHS256, []byte("another-secret"), "", claimsFor("u1", nil)), nil},
+		{"no sub", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("", nil)), nil},
+		{"unknown role", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("u1", map[string]any{"role": "superuser"})), nil},
+		{"staff role", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("s1", map[string]any{"role": "staff"})),
+			&Principal{UserID: "s1", Role: RoleStaff}},
+		{"admin role", hs, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("a1", map[string]any{"role": "admin"})),
+			&Principal{UserID: "a1", Role: RoleAdmin}},
+		{"profile claims carried", hs, sign(t, jwt.SigningMethodHS256, testSecret, "",
+			claimsFor("u2", map[string]any{"name": "Mercy Isaiah", "email": "mercy@example.com", "phone": "+2348012345678"})),
+			&Principal{UserID: "u2", Role: RoleStudent, Name: str("Mercy Isaiah"), Email: str("mercy@example.com"), Phone: str("+2348012345678")}},
+		{"HS256 with no secret configured", jwksOnly, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("u1", nil)), nil},
+		{"HS256 with secret and JWKS", jwksAndSecret, sign(t, jwt.SigningMethodHS256, testSecret, "", claimsFor("u1", nil)),
+			&Principal{UserID: "u1", Role: RoleStudent}},
+		{"RS256 from JWKS", jwksOnly, sign(t, jwt.SigningMethodRS256, fx.rsaKey, "rsa-1", claimsFor("r1", map[string]any{"role": "staff"})),
+			&Principal{UserID: "r1", Role: RoleStaff}},
+		{"ES256 from JWKS", jwksAndSecret, sign(t, jwt.SigningMethodES256, fx.ecKey, "ec-1", claimsFor("e1", nil)),
+			&Principal{UserID: "e1", Role: RoleStudent}},
+		{"RS256 without JWKS", hs, sign(t, jwt.SigningMethodRS256, fx.rsaKey, "rsa-1", claimsFor("r1", nil)), nil},
+		{"RS256 kid not in set", jwksOnly, sign(t, jwt.SigningMethodRS256, fx.rsaKey, "rsa-unknown", claimsFor("r1", nil)), nil},
+		{"RS256 under the EC kid", jwksOnly, sign(t, jwt.SigningMethodRS256, fx.rsaKey, "ec-1", claimsFor("r1", nil)), nil},
+		{"RS256 expired", jwksOnly, sign(t, jwt.SigningMethodRS256, fx.rsaKey, "rsa-1", claimsFor("r1", map[string]any{"exp": past})), nil},
+		{"HS256 signed with RSA public key, JWKS only", jwksOnly, sign(t, jwt.SigningMethodHS256, fx.rsaPEM, "rsa-1", claimsFor("x", nil)), nil},
+		{"HS256 signed with RSA public key, JWKS and secret", jwksAndSecret, sign(t, jwt.SigningMethodHS256, fx.rsaPEM, "rsa-1", claimsFor("x", nil)), nil},
+		{"garbage", hs, "not.a.token", nil},
+		{"empty", hs, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.verifier.Verify(tt.token)
+			if tt.want == nil {
+				if !errors.Is(err, ErrInvalidToken) {
+					t.Fatalf("Verify = %+v, %v; want ErrInvalidToken", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if got.UserID != tt.want.UserID || got.Role != tt.want.Role {
+				t.Errorf("principal = %s/%s, want %s/%s", got.UserID, got.Role, tt.want.UserID, tt.want.Role)
+			}
+			for _, f := range []struct {
+				field     string
+				got, want *string
+			}{{"name", got.Name, tt.want.Name}, {"email", got.Email, tt.want.Email}, {"phone", got.Phone, tt.want.Phone}} {
+				if (f.got == nil) != (f.want == nil) || (f.got != nil && *f.got != *f.want) {
+					t.Errorf("%s = %v, want %v", f.field, deref(f.got), deref(f.want))
+				}
+			}
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+func TestNewVerifierWithJWKSUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := NewVerifierWithJWKS(ctx, testSecret, url); err == nil {
+		t.Fatal("NewVerifierWithJWKS on a closed server: want an error")
+	}
+	if _, err := NewVerifierWithJWKS(ctx, testSecret, ""); err == nil {
+		t.Fatal("NewVerifierWithJWKS with an empty URL: want an error")
+	}
+}
+
+func TestMintRoundTrip(t *testing.T) {
+	name, email := "Ada", "ada@example.com"
+	tests := []struct {
+		name string
+		p    Principal
+		ttl  time.Duration
+		ok   bool
+	}{
+		{"student with profile", Principal{UserID: "u1", Role: RoleStudent, Name: &name, Email: &email}, time.Hour, true},
+		{"admin", Principal{UserID: "a1", Role: RoleAdmin}, time.Minute, true},
+		{"already expired", Principal{UserID: "u1", Role: RoleStudent}, -time.Hour, false},
+	}
+	v := NewVerifier(testSecret)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := Mint(testSecret, tt.p, tt.ttl, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := v.Verify(tok)
+			if !tt.ok {
+				if err == nil {
+					t.Fatalf("Verify = %+v; want an error", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.UserID != tt.p.UserID || got.Role != tt.p.Role || deref(got.Name) != deref(tt.p.Name) || deref(got.Email) != deref(tt.p.Email) {
+				t.Errorf("got %+v, want %+v", got, tt.p)
+			}
+		})
+	}
+	if _, err := Mint(nil, Principal{UserID: "u"}, time.Hour, time.Now()); err == nil {
+		t.Error("Mint with an empty secret: want an error")
+	}
+}
+
+func TestRoleAtLeast(t *testing.T) {
+	tests := []struct {
+		role, min Role
+		want      bool
+	}{
+		{RoleStudent, RoleStudent, true},
+		{RoleStudent, RoleStaff, false},
+		{RoleStudent, RoleAdmin, false},
+		{RoleStaff, RoleStudent, true},
+		{RoleStaff, RoleStaff, true},
+		{RoleStaff, RoleAdmin, false},
+		{RoleAdmin, RoleStudent, true},
+		{RoleAdmin, RoleStaff, true},
+		{RoleAdmin, RoleAdmin, true},
+		{Role("guest"), RoleStudent, false},
+		{Role(""), RoleStudent, false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.role)+">="+string(tt.min), func(t *testing.T) {
+			if got := tt.role.AtLeast(tt.min); got != tt.want {
+				t.Errorf("%q.AtLeast(%q) = %v, want %v", tt.role, tt.min, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,212 @@
+// Package sqlite is the embedded storage engine: a leads.Store on a single SQLite
+// file through the pure-Go driver modernc.org/sqlite.
+//
+// Writes go through one connection (SQLite has one writer anyway; queuing in Go
+// is cheaper than spinning on SQLITE_BUSY), reads through a small read-only pool
+// that WAL mode lets run alongside the writer. synchronous=FULL makes every
+// acknowledged write durable even across a power cut.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/leads/leads/internal/leads"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// readConns is the size of the read-only pool; the machine this runs on is small.
+const readConns = 4
+
+// Store is a leads.Store on one SQLite database file.
+type Store struct {
+	write *sql.DB // one connection, BEGIN IMMEDIATE
+	read  *sql.DB // read-only connections
+}
+
+var _ leads.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at the file path (the caller
+// strips the sqlite: prefix of the URL). It does not migrate; call MigrateUp.
+func Open(ctx context.Context, file string) (*Store, error) {
+	return open(ctx, file, "FULL")
+}
+
+// open is Open with a chosen synchronous mode, so a benchmark can measure what
+// FULL costs against NORMAL.
+func open(ctx context.Context, file, synchronous string) (*Store, error) {
+	if file == "" {
+		return nil, errors.New("sqlite: empty database file")
+	}
+	// The file goes into a file: URI, so escape what SQLite would read as URI syntax.
+	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(file)
+	wq := url.Values{
+		"_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(" + synchronous + ")"},
+		"_txlock": {"immediate"},
+	}
+	write, err := sql.Open("sqlite", name+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	// The writer creates the file and switches it to WAL before any reader opens it.
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
+	}
+
+	rq := url.Values{"_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "query_only(1)"}, "mode": {"ro"}}
+	read, err := sql.Open("sqlite", name+"?"+rq.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s read-only: %w", file, err)
+	}
+	return &Store{write: write, read: read}, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read.PingContext(ctx)
+}
+
+// Close checkpoints the write-ahead log into the database file and closes both
+// pools. Every acknowledged write was already durable; the checkpoint leaves a
+// self-contained file behind.
+func (s *Store) Close() error {
+	rerr := s.read.Close()
+	_, cerr := s.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	werr := s.write.Close()
+	return errors.Join(rerr, cerr, werr)
+}
+
+// provider returns the goose provider over the embedded migrations. It runs on
+// the write pool, so each migration is one BEGIN IMMEDIATE transaction.
+func (s *Store) provider() (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectSQLite3, s.write, fsys)
+}
+
+// MigrateUp applies every pending migration. It refuses a database whose schema
+// is newer than this binary knows.
+func (s *Store) MigrateUp(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	sources := p.ListSources()
+	if known := sources[len(sources)-1].Version; current > known {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this binary knows (%d); upgrade the binary", current, known)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the latest applied migration.
+func (s *Store) MigrateDown(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if _, err := p.Down(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate down: %w", err)
+	}
+	return nil
+}
+
+// MigrationStatus returns one line per known migration: version, file, whether
+// it is applied, and when.
+func (s *Store) MigrationStatus(ctx context.Context) (string, error) {
+	p, err := s.provider()
+	if err != nil {
+		return "", fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: migration status: %w", err)
+	}
+	var b strings.Builder
+	for _, m := range st {
+		when := "-"
+		if m.State == goose.StateApplied {
+			when = m.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(&b, "%05d  %-24s %-8s %s\n", m.Source.Version, path.Base(m.Source.Path), m.State, when)
+	}
+	return b.String(), nil
+}
+
+// timeLayout is how times are stored: fixed width, so text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: bad stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// errCode returns SQLite's extended result code of err, or 0.
+func errCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func isForeignKey(err error) bool { return errCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }
+
+func isUnique(err error) bool {
+	c := errCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE), committing when fn
+// returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+)
+
+// maxBodyBytes bounds every request body (the contract's 64 KiB).
+const maxBodyBytes = 64 << 10
+
+// writeJSON answers v as JSON with the given status.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error (an unencodable type) gets here.
+		s.log.Error("encode response", slog.String("error", err.Error()))
+		raw = []byte(`{"success":false,"statusCode":500,"error":"Internal Server Error","message":"Internal server error"}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(raw, '\n'))
+}
+
+// readBody reads the whole request body, at most maxBodyBytes; a larger body is
+// a CodeTooLarge error (413).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errBodyTooLarge
+		}
+		return nil, errUnreadable
+	}
+	return body, nil
+}
+
+// success is the contract's success shape. Data is always present: a missing
+// lead is "data": null.
+type success struct {
+	Success bool   `json:"success"`
+	Message string `json:"message,omitempty"`
+	Data    any    `json:"data"`
+}
+
+// ok returns a success body around data.
+func ok(message string, data any) success {
+	return success{Success: true, Message: message, Data: data}
+}

@@ -1,0 +1,316 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leads/leads/internal/auth"
+	"github.com/leads/leads/internal/leads"
+)
+
+// pageEnv is a server over a fresh store, for the page handlers; demo mode
+// when demo is set.
+type pageEnv struct {
+	t       *testing.T
+	store   leads.Store
+	handler http.Handler
+}
+
+func newPageEnv(t *testing.T, st leads.Store, demo bool) *pageEnv {
+	t.Helper()
+	cfg := Config{Store: st, Verifier: auth.NewVerifier(testSecret)}
+	if demo {
+		cfg.Demo = &Demo{Secret: testSecret, Accounts: map[auth.Role]auth.Principal{
+			auth.RoleStudent: {UserID: "demo-student", Role: auth.RoleStudent, Name: ptr("Mercy Isaiah"), Email: ptr("mercy@example.com")},
+			auth.RoleStaff:   {UserID: "demo-staff", Role: auth.RoleStaff, Name: ptr("Tunde Bakare"), Email: ptr("tunde@example.com")},
+		}}
+	}
+	seedBrowserData(t, st)
+	return &pageEnv{t: t, store: st, handler: NewServer(cfg).Handler()}
+}
+
+// cookieFor mints a token for sub and returns it as the accessToken cookie.
+func (e *pageEnv) cookieFor(sub string, role auth.Role) *http.Cookie {
+	e.t.Helper()
+	tok, err := auth.Mint(testSecret, auth.Principal{UserID: sub, Role: role}, time.Hour, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &http.Cookie{Name: "accessToken", Value: tok}
+}
+
+// get sends method path with an optional cookie, JSON body and content type.
+func (e *pageEnv) send(method, path string, c *http.Cookie, ctype, body string) *http.Response {
+	e.t.Helper()
+	r := httptest.NewRequest(method, "http://leads.test"+path, strings.NewReader(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	if c != nil {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, r)
+	return rec.Result()
+}
+
+func readAll(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestPagesNeedSignIn(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			st := eng.open(t)
+			plain, demo := newPageEnv(t, st, false), newPageEnv(t, st, true)
+			expired, err := auth.Mint(testSecret, auth.Principal{UserID: browserUser, Role: auth.RoleStudent}, time.Minute, time.Now().Add(-time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				name   string
+				env    *pageEnv
+				path   string
+				cookie *http.Cookie
+				want   []string
+				deny   []string
+			}{
+				{"onboarding without a cookie", plain, "/onboarding", nil, []string{"Please sign in"}, []string{"<form id=\"onboarding\"", "/demo/login"}},
+				{"dashboard without a cookie", plain, "/dashboard", nil, []string{"Please sign in"}, []string{"app-state"}},
+				{"expired token", plain, "/onboarding", &http.Cookie{Name: "accessToken", Value: expired}, []string{"Please sign in"}, []string{"<form id=\"onboarding\""}},
+				{"forged token", plain, "/dashboard", &http.Cookie{Name: "accessToken", Value: "not.a.token"}, []string{"Please sign in"}, nil},
+				{"demo mode offers the demo accounts", demo, "/onboarding", nil, []string{"Please sign in", `href="/demo/login?as=student"`, `href="/demo/login?as=staff"`}, nil},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					res := tc.env.send(http.MethodGet, tc.path, tc.cookie, "", "")
+					body := readAll(t, res)
+					if res.StatusCode != http.StatusUnauthorized {
+						t.Errorf("status %d, want 401", res.StatusCode)
+					}
+					if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+						t.Errorf("Content-Type %q, want HTML", ct)
+					}
+					for _, w := range tc.want {
+						if !strings.Contains(body, w) {
+							t.Errorf("page lacks %q", w)
+						}
+					}
+					for _, d := range tc.deny {
+						if strings.Contains(body, d) {
+							t.Errorf("page must not contain %q", d)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestDemoLogin(t *testing.T) {
+	st := openSQLite(t)
+	demo, plain := newPageEnv(t, st, true), newPageEnv(t, st, false)
+
+	if res := plain.send(http.MethodGet, "/demo/login?as=student", nil, "", ""); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/demo/login outside demo mode: status %d, want 404", res.StatusCode)
+	}
+	if res := demo.send(http.MethodGet, "/demo/login?as=root", nil, "", ""); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("/demo/login?as=root: status %d, want 400", res.StatusCode)
+	}
+	for _, tc := range []struct {
+		as, location, page string
+	}{
+		{"student", "/onboarding", `id="onboarding"`},
+		{"staff", "/dashboard", "Tunde Bakare"},
+	} {
+		t.Run(tc.as, func(t *testing.T) {
+			res := demo.send(http.MethodGet, "/demo/login?as="+tc.as, nil, "", "")
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != tc.location {
+				t.Fatalf("status %d to %q, want 303 to %s", res.StatusCode, res.Header.Get("Location"), tc.location)
+			}
+			var c *http.Cookie
+			for _, k := range res.Cookies() {
+				if k.Name == "accessToken" {
+					c = k
+				}
+			}
+			if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge <= 0 {
+				t.Fatalf("cookie %+v, want accessToken HttpOnly SameSite=Lax Path=/ with a lifetime", c)
+			}
+			page := demo.send(http.MethodGet, tc.location, &http.Cookie{Name: c.Name, Value: c.Value}, "", "")
+			if body := readAll(t, page); page.StatusCode != http.StatusOK || !strings.Contains(body, tc.page) {
+				t.Errorf("%s with the demo cookie: status %d, page without %q", tc.location, page.StatusCode, tc.page)
+			}
+		})
+	}
+}
+
+func TestCompleteOnboarding(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, api *env) {
+		e := newPageEnv(t, api.store, false)
+		c := e.cookieFor(browserUser, auth.RoleStudent)
+		body := `{"profile":{"trainingLocation":"fct","centre":"abuja-center","studentAddress":"1 Road","hasGuardian":false},` +
+			`"selectedCenter":{"id":"abuja-center","name":"Abuja Center"},"selectedCourse":{"id":"web-dev","name":"Web Development"},` +
+			`"step":3,"source":"onboarding_save_and_exit","paymentPlan":"full"}`
+
+		for _, tc := range []struct {
+			name   string
+			cookie *http.Cookie
+			ctype  string
+			body   string
+			status int
+		}{
+			{"signed out", nil, "application/json", body, http.StatusUnauthorized},
+			{"not JSON (a cross-site form)", c, "text/plain", body, http.StatusBadRequest},
+			{"a bad field", c, "application/json", `{"profile":{"guardianEmail":"nope"},"step":3}`, http.StatusBadRequest},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := e.send(http.MethodPost, "/onboarding/complete", tc.cookie, tc.ctype, tc.body)
+				if got := readAll(t, res); res.StatusCode != tc.status || !strings.Contains(got, `"success":false`) {
+					t.Errorf("status %d body %s, want %d and an error", res.StatusCode, got, tc.status)
+				}
+			})
+		}
+		if _, err := e.store.LeadByUser(context.Background(), browserUser); err == nil {
+			t.Fatal("a refused completion saved a lead")
+		}
+
+		var first string
+		for i := range 2 { // completing twice is harmless
+			res := e.send(http.MethodPost, "/onboarding/complete", c, "application/json", body)
+			var got struct {
+				Success bool
+				Message string
+				Data    leads.Lead
+			}
+			if err := json.NewDecoder(res.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			l := got.Data
+			if res.StatusCode != http.StatusOK || !got.Success || got.Message != "Enrolment completed" {
+				t.Fatalf("completion %d: status %d %+v", i+1, res.StatusCode, got)
+			}
+			if l.Status != leads.StatusConverted || l.ConvertedToStudentID == nil || l.ConvertedAt == nil || l.CourseID == nil || *l.CourseID != "web-dev" {
+				t.Fatalf("completion %d: lead %+v, want CONVERTED with a student and the course", i+1, l)
+			}
+			if i == 0 {
+				first = *l.ConvertedToStudentID
+			} else if *l.ConvertedToStudentID != first {
+				t.Errorf("second completion moved the lead to student %s from %s", *l.ConvertedToStudentID, first)
+			}
+		}
+	})
+}
+
+func TestDashboardShowsWhereTheApplicationStands(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			e := newPageEnv(t, eng.open(t), false)
+			ctx := context.Background()
+			c := e.cookieFor(browserUser, auth.RoleStudent)
+			dashboard := func() string {
+				t.Helper()
+				res := e.send(http.MethodGet, "/dashboard", c, "", "")
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("dashboard: status %d", res.StatusCode)
+				}
+				return readAll(t, res)
+			}
+			expect := func(stage string, body string, want ...string) {
+				t.Helper()
+				for _, w := range want {
+					if !strings.Contains(body, w) {
+						t.Errorf("%s: dashboard lacks %q", stage, w)
+					}
+				}
+			}
+
+			expect("no lead", dashboard(), `data-state="none"`, `href="/onboarding"`, "Start your enrolment")
+
+			in, err := leads.ParseOnboarding([]byte(`{"profile":{"centre":"abuja-center"},"selectedCourse":{"id":"web-dev"},"step":2}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.store.SaveFromOnboarding(ctx, browserUser, in, leads.Now(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			expect("saved", dashboard(), `data-state="saved"`, `data-step="2"`, "step 2 of 3", "Continue", "Abuja Center", "Web Development")
+
+			if _, err := e.store.CompleteOnboarding(ctx, browserUser, leads.Now(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			expect("completed", dashboard(), `data-state="completed"`, "Enrolment completed")
+
+			staff := e.send(http.MethodGet, "/dashboard", e.cookieFor("someone-staff", auth.RoleStaff), "", "")
+			expect("staff", readAll(t, staff), "staff</strong> role", "/leads?page=1")
+		})
+	}
+}
+
+func TestOnboardingPageWeight(t *testing.T) {
+	e := newPageEnv(t, openSQLite(t), false)
+	c := e.cookieFor(browserUser, auth.RoleStudent)
+	res := e.send(http.MethodGet, "/onboarding", c, "", "")
+	page := readAll(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("onboarding: status %d", res.StatusCode)
+	}
+	total := len(page)
+	refs := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(refs) < 3 {
+		t.Fatalf("onboarding page refers to %d assets, want its CSS and scripts", len(refs))
+	}
+	for _, m := range refs {
+		a := e.send(http.MethodGet, m[1], nil, "", "")
+		b := readAll(t, a)
+		if a.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", m[1], a.StatusCode)
+		}
+		total += len(b)
+	}
+	const limit = 100 << 10
+	t.Logf("onboarding page and its %d assets: %d bytes", len(refs), total)
+	if total >= limit {
+		t.Errorf("onboarding page weighs %d bytes with its assets, want under %d", total, limit)
+	}
+	for _, ext := range []string{"http://", "https://", "//"} {
+		if strings.Contains(page, `src="`+ext) || strings.Contains(page, `href="`+ext) {
+			t.Errorf("onboarding page loads something from elsewhere (%s)", ext)
+		}
+	}
+}
+
+func TestStaticAssets(t *testing.T) {
+	e := newPageEnv(t, openSQLite(t), false)
+	res := e.send(http.MethodGet, "/static/app.css", nil, "", "")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("app.css: status %d type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	etag := res.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("app.css has no ETag")
+	}
+	r := httptest.NewRequest(http.MethodGet, "/static/app.css", nil)
+	r.Header.Set("If-None-Match", etag)
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, r)
+	if rec.Code != http.StatusNotModified {
+		t.Errorf("revalidation: status %d, want 304", rec.Code)
+	}
+	if res := e.send(http.MethodGet, "/static/nope.js", nil, "", ""); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown asset: status %d, want 404", res.StatusCode)
+	}
+}
