@@ -13,20 +13,6 @@ import (
 // demoSessionTTL is how long a demo sign-in lasts.
 const demoSessionTTL = 24 * time.Hour
 
-// pageRoutes registers the applicant's pages (onboarding, dashboard, sign-in).
-// The templates and assets are parsed once, here, when the handler is built.
-func (s *Server) pageRoutes(mux *http.ServeMux) {
-	p := newPages()
-	mux.Handle("GET /static/{file}", p.assets)
-	mux.HandleFunc("GET /onboarding", s.onboardingPage(p))
-	mux.HandleFunc("GET /dashboard", s.dashboardPage(p))
-	mux.Handle("POST /onboarding/complete", s.handle(s.completeOnboarding))
-	mux.HandleFunc("POST /signout", signOut)
-	if s.demo != nil {
-		mux.HandleFunc("GET /demo/login", s.demoLogin(p))
-	}
-}
-
 // pageView is what every page template receives.
 type pageView struct {
 	Title  string

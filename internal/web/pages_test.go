@@ -314,3 +314,16 @@ func TestStaticAssets(t *testing.T) {
 		t.Errorf("unknown asset: status %d, want 404", res.StatusCode)
 	}
 }
+
+// The site's root sends a visitor to their dashboard, which asks them to sign in
+// or shows where their application stands; any other unknown path is a 404.
+func TestRootRedirectsToDashboard(t *testing.T) {
+	e := newPageEnv(t, openSQLite(t), false)
+	res := e.send(http.MethodGet, "/", nil, "", "")
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+		t.Errorf("GET / = %d to %q, want 303 to /dashboard", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := e.send(http.MethodGet, "/nope", nil, "", ""); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nope = %d, want 404", res.StatusCode)
+	}
+}

@@ -7,6 +7,7 @@ import (
 )
 
 // routes registers every route. API handlers are in api_*.go, pages in pages*.go.
+// The page templates and assets are parsed once, here, when the handler is built.
 func (s *Server) routes(mux *http.ServeMux) {
 	const student, staff, admin = auth.RoleStudent, auth.RoleStaff, auth.RoleAdmin
 
@@ -34,5 +35,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /centers", s.handle(s.listCenters))
 	mux.Handle("GET /courses", s.handle(s.listCourses))
 
-	s.pageRoutes(mux)
+	// The applicant's pages.
+	p := newPages()
+	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusSeeOther))
+	mux.Handle("GET /static/{file}", p.assets)
+	mux.HandleFunc("GET /onboarding", s.onboardingPage(p))
+	mux.HandleFunc("GET /dashboard", s.dashboardPage(p))
+	mux.Handle("POST /onboarding/complete", s.handle(s.completeOnboarding))
+	mux.HandleFunc("POST /signout", signOut)
+	if s.demo != nil {
+		mux.HandleFunc("GET /demo/login", s.demoLogin(p))
+	}
 }
