@@ -111,24 +111,38 @@ ON CONFLICT (user_id) DO UPDATE SET
 	updated_at = excluded.updated_at
 RETURNING ` + leadColumns
 
-// SaveFromOnboarding creates or updates the user's lead in one statement.
+// SaveFromOnboarding creates or updates the user's lead in one statement, run
+// by the batcher (batch.go) in a transaction shared with concurrent saves.
 func (s *Store) SaveFromOnboarding(ctx context.Context, userID string, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return leads.Lead{}, false, fmt.Errorf("sqlite: new lead id: %w", err)
 	}
 	newID := id.String()
-	row := s.write.QueryRowContext(ctx, saveSQL, newID, userID, in.TrainingLocation, in.CenterID,
-		in.CenterName, in.StudentAddress, in.CourseID, in.CourseName, in.HasGuardian, in.GuardianName,
-		in.GuardianPhone, in.GuardianEmail, in.GuardianAddress, in.Step, in.Source, formatTime(now))
-	l, err := scanLead(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return leads.Lead{}, false, leads.ErrUserNotFound
+	r := saveReq{ctx: ctx, args: saveArgs(newID, userID, in, now), reply: make(chan saveResult, 1)}
+	// The channel is unbuffered: a save is either taken by the batcher, which
+	// always answers it, or still ours to give up when Close or ctx ends.
+	select {
+	case s.saves <- r:
+	case <-s.quit:
+		return leads.Lead{}, false, errClosed
+	case <-ctx.Done():
+		return leads.Lead{}, false, fmt.Errorf("sqlite: save lead: %w", ctx.Err())
 	}
-	if err != nil {
-		return leads.Lead{}, false, fmt.Errorf("sqlite: save lead: %w", err)
+	// Wait for the answer even if ctx ends now: the save may already be in the
+	// open transaction, and only the batcher knows whether it committed.
+	res := <-r.reply
+	if res.err != nil {
+		return leads.Lead{}, false, res.err
 	}
-	return l, l.ID == newID, nil
+	return res.lead, res.lead.ID == newID, nil
+}
+
+// saveArgs returns saveSQL's parameters in order.
+func saveArgs(newID, userID string, in leads.SaveInput, now time.Time) []any {
+	return []any{newID, userID, in.TrainingLocation, in.CenterID, in.CenterName, in.StudentAddress,
+		in.CourseID, in.CourseName, in.HasGuardian, in.GuardianName, in.GuardianPhone, in.GuardianEmail,
+		in.GuardianAddress, in.Step, in.Source, formatTime(now)}
 }
 
 // Lead returns the lead with the given id.

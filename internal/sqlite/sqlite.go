@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -36,6 +37,12 @@ const readConns = 4
 type Store struct {
 	write *sql.DB // one connection, BEGIN IMMEDIATE
 	read  *sql.DB // read-only connections
+
+	saves     chan saveReq  // to the batcher; unbuffered
+	quit      chan struct{} // closed by Close
+	stopped   chan struct{} // closed by the batcher when it returns
+	closeOnce sync.Once
+	saveStmt  *sql.Stmt // saveSQL, prepared on the first batch; only the batcher uses it
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -85,7 +92,10 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", file, err)
 	}
-	return &Store{write: write, read: read}, nil
+	s := &Store{write: write, read: read,
+		saves: make(chan saveReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	go s.batcher()
+	return s, nil
 }
 
 // Ping reports whether the database answers.
@@ -93,14 +103,21 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// Close checkpoints the write-ahead log into the database file and closes both
-// pools. Every acknowledged write was already durable; the checkpoint leaves a
-// self-contained file behind.
+// Close stops taking saves, lets the batch in progress commit, checkpoints the
+// write-ahead log into the database file and closes both pools. Saves still
+// waiting for the batcher get an error. Every acknowledged write was already
+// durable; the checkpoint leaves a self-contained file behind.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.stopped
+	var serr error
+	if s.saveStmt != nil {
+		serr = s.saveStmt.Close()
+	}
 	rerr := s.read.Close()
 	_, cerr := s.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	werr := s.write.Close()
-	return errors.Join(rerr, cerr, werr)
+	return errors.Join(serr, rerr, cerr, werr)
 }
 
 // provider returns the goose provider over the embedded migrations. It runs on

@@ -2,11 +2,18 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/storetest"
@@ -183,4 +190,282 @@ func TestMigrations(t *testing.T) {
 			t.Errorf("%s: leads table exists = %v (err %v), want %v", st.name, n == 1, err, st.tables)
 		}
 	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// putUsers creates a user record for each id.
+func putUsers(tb testing.TB, s *Store, ids ...string) {
+	tb.Helper()
+	for _, id := range ids {
+		if _, err := s.PutUser(context.Background(), leads.User{ID: id, FullName: "User " + id, Email: id + "@example.com"}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// saveCase is one save and the answer it must get. A step outside 1..3 passes
+// the store's Go code but breaks the table's CHECK constraint: an SQL error.
+type saveCase struct {
+	name      string
+	user      string
+	step      int
+	cancelled bool  // the caller's context is cancelled before the save
+	wantErr   error // nil, or the error the save must match with errors.Is
+	wantCode  int   // when not 0, the SQLite result code the save must fail with
+}
+
+// checkAnswer reports whether a save got the answer c wants.
+func (c saveCase) checkAnswer(t *testing.T, err error) {
+	t.Helper()
+	switch {
+	case c.wantCode != 0:
+		if errCode(err) != c.wantCode {
+			t.Errorf("%s: err = %v (code %d), want SQLite code %d", c.name, err, errCode(err), c.wantCode)
+		}
+	case !errors.Is(err, c.wantErr):
+		t.Errorf("%s: err = %v, want %v", c.name, err, c.wantErr)
+	}
+}
+
+// checkStored checks that each user's stored lead is the one its last
+// successful save returned, and that users with none have no lead.
+func checkStored(t *testing.T, s leads.Store, users []string, saved map[string]leads.Lead) {
+	t.Helper()
+	for _, u := range users {
+		got, err := s.LeadByUser(t.Context(), u)
+		want, ok := saved[u]
+		switch {
+		case !ok && !errors.Is(err, leads.ErrLeadNotFound):
+			t.Errorf("%s: LeadByUser = %+v, %v; want no lead", u, got, err)
+		case ok && (err != nil || got.ID != want.ID || got.OnboardingStep != want.OnboardingStep || !got.UpdatedAt.Equal(want.UpdatedAt)):
+			t.Errorf("%s: LeadByUser = %+v, %v; want %+v", u, got, err, want)
+		}
+	}
+}
+
+// TestSaveBatchIsolation runs one batch by hand (no save goes through the
+// batcher here, so it is idle): every save gets its own answer, and a failing
+// or cancelled save is undone alone, not its neighbours.
+func TestSaveBatchIsolation(t *testing.T) {
+	s := openMigrated(t, "FULL")
+	putUsers(t, s, "u1", "u2", "bad", "late")
+	cases := []saveCase{
+		{name: "create", user: "u1", step: 1},
+		{name: "update in the same batch", user: "u1", step: 2},
+		{name: "user without a record", user: "ghost", step: 1, wantErr: leads.ErrUserNotFound},
+		{name: "constraint error", user: "bad", step: 9, wantCode: sqlite3.SQLITE_CONSTRAINT_CHECK},
+		{name: "cancelled before its turn", user: "u2", step: 1, cancelled: true, wantErr: context.Canceled},
+		{name: "after the failures", user: "late", step: 3},
+	}
+	batch := make([]saveReq, len(cases))
+	ids := make([]string, len(cases))
+	var users []string
+	for i, c := range cases {
+		ctx, cancel := context.WithCancel(t.Context())
+		if c.cancelled {
+			cancel()
+		} else {
+			defer cancel()
+		}
+		ids[i] = fmt.Sprintf("00000000-0000-7000-8000-%012d", i)
+		batch[i] = saveReq{ctx: ctx, args: saveArgs(ids[i], c.user, leads.SaveInput{Step: ptr(c.step)}, leads.Now(time.Now())),
+			reply: make(chan saveResult, 1)}
+		users = append(users, c.user)
+	}
+	s.commitBatch(batch)
+
+	saved := map[string]leads.Lead{}
+	for i, c := range cases {
+		res := <-batch[i].reply
+		c.checkAnswer(t, res.err)
+		if res.err != nil {
+			continue
+		}
+		_, seen := saved[c.user]
+		if created := res.lead.ID == ids[i]; created == seen {
+			t.Errorf("%s: created = %v, want %v", c.name, created, !seen)
+		}
+		if res.lead.OnboardingStep != c.step {
+			t.Errorf("%s: step %d, want %d", c.name, res.lead.OnboardingStep, c.step)
+		}
+		saved[c.user] = res.lead
+	}
+	checkStored(t, s, users, saved)
+}
+
+// TestSaveConcurrentMixed sends good and failing saves together, so they share
+// batches: each gets its own answer and every good one is stored.
+func TestSaveConcurrentMixed(t *testing.T) {
+	s := openMigrated(t, "FULL")
+	kinds := []saveCase{
+		{name: "good", step: 2},
+		{name: "ghost", step: 2, wantErr: leads.ErrUserNotFound},
+		{name: "bad", step: 9, wantCode: sqlite3.SQLITE_CONSTRAINT_CHECK},
+		{name: "cancel", step: 2, cancelled: true, wantErr: context.Canceled},
+	}
+	const n = 160
+	cases := make([]saveCase, n)
+	users := make([]string, n)
+	for i := range cases {
+		cases[i] = kinds[i%len(kinds)]
+		cases[i].user = fmt.Sprintf("%s-%d", cases[i].name, i)
+		users[i] = cases[i].user
+		if cases[i].name != "ghost" {
+			putUsers(t, s, cases[i].user)
+		}
+	}
+	type answer struct {
+		lead    leads.Lead
+		created bool
+		err     error
+	}
+	answers := make([]answer, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		wg.Go(func() {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if c.cancelled {
+				cancel()
+			}
+			<-start
+			l, created, err := s.SaveFromOnboarding(ctx, c.user, leads.SaveInput{Step: ptr(c.step)}, leads.Now(time.Now()))
+			answers[i] = answer{l, created, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	saved := map[string]leads.Lead{}
+	for i, c := range cases {
+		a := answers[i]
+		c.checkAnswer(t, a.err)
+		if a.err == nil {
+			if !a.created {
+				t.Errorf("%s: created = false on a first save", c.user)
+			}
+			saved[c.user] = a.lead
+		}
+	}
+	checkStored(t, s, users, saved)
+	page, err := s.ListLeads(t.Context(), leads.ListFilter{Page: 1, Limit: 1})
+	if err != nil || page.Total != len(saved) {
+		t.Errorf("total %d, err %v; want %d", page.Total, err, len(saved))
+	}
+}
+
+// TestSaveCancelled: a save whose context is cancelled before it runs returns
+// the context's error and changes nothing. Repeated, since the caller's select
+// picks at random between handing it over and noticing the cancellation.
+func TestSaveCancelled(t *testing.T) {
+	s := openMigrated(t, "FULL")
+	putUsers(t, s, "u1")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 50 {
+		if _, _, err := s.SaveFromOnboarding(ctx, "u1", leads.SaveInput{Step: ptr(2)}, leads.Now(time.Now())); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	}
+	if l, err := s.LeadByUser(t.Context(), "u1"); !errors.Is(err, leads.ErrLeadNotFound) {
+		t.Errorf("LeadByUser = %+v, %v; want no lead", l, err)
+	}
+}
+
+// TestCloseWithSavesInFlight closes the store under a stream of saves: every
+// save acknowledged before Close is on disk after re-opening, and every save
+// after it fails.
+func TestCloseWithSavesInFlight(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "leads.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const workers, enough = 32, 300
+	users := make([]string, workers)
+	for w := range users {
+		users[w] = fmt.Sprintf("w%d", w)
+	}
+	putUsers(t, s, users...)
+
+	acked := make([]leads.Lead, workers) // each worker's last acknowledged save
+	ends := make([]error, workers)       // the error that stopped each worker
+	var total atomic.Int64
+	reached := make(chan struct{})
+	finished := make(chan struct{})
+	var wg sync.WaitGroup
+	base := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				now := leads.Now(base.Add(time.Duration(i) * time.Millisecond))
+				l, _, err := s.SaveFromOnboarding(ctx, users[w], leads.SaveInput{Step: ptr(1 + i%3)}, now)
+				if err != nil {
+					ends[w] = err
+					return
+				}
+				acked[w] = l
+				if total.Add(1) == enough {
+					close(reached)
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-reached:
+	case <-finished:
+		t.Fatalf("workers stopped before %d saves: %v", enough, errors.Join(ends...))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	<-finished
+	for w, err := range ends {
+		if !errors.Is(err, errClosed) {
+			t.Errorf("worker %d stopped with %v, want errClosed", w, err)
+		}
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	saved := map[string]leads.Lead{}
+	for w, l := range acked {
+		if l.ID != "" {
+			saved[users[w]] = l
+		}
+	}
+	checkStored(t, s, users, saved)
+}
+
+// BenchmarkSaveClients measures updates from 32 concurrent clients, whatever
+// -cpu says: the load that group commit serves.
+func BenchmarkSaveClients(b *testing.B) {
+	s := openMigrated(b, "FULL")
+	const n = 1000
+	seed(b, s, n)
+	ctx := context.Background()
+	in := leads.SaveInput{Step: ptr(2), StudentAddress: ptr("12 Main St")}
+	clock := time.Now()
+	var next atomic.Int64
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			now := leads.Now(clock.Add(time.Duration(i) * time.Microsecond))
+			if _, created, err := s.SaveFromOnboarding(ctx, fmt.Sprintf("seed-user-%d", i%n), in, now); err != nil || created {
+				b.Errorf("created=%v err=%v", created, err)
+				return
+			}
+		}
+	})
 }
