@@ -14,9 +14,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"path"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,6 +22,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 //go:embed migrations/*.sql
@@ -97,62 +95,39 @@ func (s *Store) provider(ctx context.Context) (*goose.Provider, error) {
 	return p, nil
 }
 
-// MigrateUp applies every pending migration, each in its own transaction. It
-// refuses a database whose schema is newer than this binary knows.
+// MigrateUp applies every pending migration; it refuses a database whose schema
+// is newer than this binary knows.
 func (s *Store) MigrateUp(ctx context.Context) error {
-	p, err := s.provider(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	defer p.Close()
-	current, err := p.GetDBVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: schema version: %w", err)
-	}
-	sources := p.ListSources()
-	if known := sources[len(sources)-1].Version; current > known {
-		return fmt.Errorf("postgres: database schema version %d is newer than this binary knows (%d); upgrade the binary", current, known)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate up: %w", err)
-	}
-	return nil
+	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Up(ctx, p) })
 }
 
 // MigrateDown rolls back the latest applied migration.
 func (s *Store) MigrateDown(ctx context.Context) error {
-	p, err := s.provider(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	defer p.Close()
-	if _, err := p.Down(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate down: %w", err)
-	}
-	return nil
+	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Down(ctx, p) })
 }
 
 // MigrationStatus returns one line per known migration: version, file, whether
 // it is applied, and when.
 func (s *Store) MigrationStatus(ctx context.Context) (string, error) {
+	var out string
+	err := s.migrate(ctx, func(p *goose.Provider) (err error) {
+		out, err = schema.Status(ctx, p)
+		return err
+	})
+	return out, err
+}
+
+// migrate runs one migration step with a fresh provider.
+func (s *Store) migrate(ctx context.Context, step func(*goose.Provider) error) error {
 	p, err := s.provider(ctx)
 	if err != nil {
-		return "", fmt.Errorf("postgres: migrations: %w", err)
+		return fmt.Errorf("postgres: migrations: %w", err)
 	}
 	defer p.Close()
-	st, err := p.Status(ctx)
-	if err != nil {
-		return "", fmt.Errorf("postgres: migration status: %w", err)
+	if err := step(p); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
-	var b strings.Builder
-	for _, m := range st {
-		when := "-"
-		if m.State == goose.StateApplied {
-			when = m.AppliedAt.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(&b, "%05d  %-24s %-8s %s\n", m.Source.Version, path.Base(m.Source.Path), m.State, when)
-	}
-	return b.String(), nil
+	return nil
 }
 
 // SQLSTATE codes the store acts on.

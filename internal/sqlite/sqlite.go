@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 //go:embed migrations/*.sql
@@ -130,59 +130,39 @@ func (s *Store) provider() (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectSQLite3, s.write, fsys)
 }
 
-// MigrateUp applies every pending migration. It refuses a database whose schema
+// MigrateUp applies every pending migration; it refuses a database whose schema
 // is newer than this binary knows.
 func (s *Store) MigrateUp(ctx context.Context) error {
-	p, err := s.provider()
-	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	current, err := p.GetDBVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite: schema version: %w", err)
-	}
-	sources := p.ListSources()
-	if known := sources[len(sources)-1].Version; current > known {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this binary knows (%d); upgrade the binary", current, known)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate up: %w", err)
-	}
-	return nil
+	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Up(ctx, p) })
 }
 
 // MigrateDown rolls back the latest applied migration.
 func (s *Store) MigrateDown(ctx context.Context) error {
-	p, err := s.provider()
-	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	if _, err := p.Down(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate down: %w", err)
-	}
-	return nil
+	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Down(ctx, p) })
 }
 
 // MigrationStatus returns one line per known migration: version, file, whether
 // it is applied, and when.
 func (s *Store) MigrationStatus(ctx context.Context) (string, error) {
+	var out string
+	err := s.migrate(ctx, func(p *goose.Provider) (err error) {
+		out, err = schema.Status(ctx, p)
+		return err
+	})
+	return out, err
+}
+
+// migrate runs one migration step with a fresh provider.
+func (s *Store) migrate(ctx context.Context, step func(*goose.Provider) error) error {
 	p, err := s.provider()
 	if err != nil {
-		return "", fmt.Errorf("sqlite: migrations: %w", err)
+		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	st, err := p.Status(ctx)
-	if err != nil {
-		return "", fmt.Errorf("sqlite: migration status: %w", err)
+	// No p.Close: it would close the store's own writer.
+	if err := step(p); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
-	var b strings.Builder
-	for _, m := range st {
-		when := "-"
-		if m.State == goose.StateApplied {
-			when = m.AppliedAt.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(&b, "%05d  %-24s %-8s %s\n", m.Source.Version, path.Base(m.Source.Path), m.State, when)
-	}
-	return b.String(), nil
+	return nil
 }
 
 // timeLayout is how times are stored: fixed width, so text order is time order.
