@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"hash/maphash"
 	"net/http"
 	"strings"
 	"sync"
@@ -79,7 +80,7 @@ func (s *Server) provision(ctx context.Context, p auth.Principal) error {
 	if p.Name == nil && p.Email == nil && p.Phone == nil {
 		return nil
 	}
-	c := claimsOf(p)
+	c := s.claimsOf(p)
 	if s.provisioned.has(p.UserID, c) {
 		return nil
 	}
@@ -90,25 +91,36 @@ func (s *Server) provision(ctx context.Context, p auth.Principal) error {
 	return nil
 }
 
-// maxProvisioned bounds the provisioning cache; when full it is emptied, which
-// only costs each active user one more write.
-const maxProvisioned = 10_000
+// maxProvisioned bounds the provisioning cache (about 70 bytes an entry, so a
+// few MiB at most). When it is full one arbitrary entry makes room, which costs
+// that user one more write; emptying it all would send every active user back
+// to the database at once.
+const maxProvisioned = 100_000
 
-// claims is the profile part of a token, as last provisioned.
-type claims struct {
-	name, email, phone *string
-}
+// claims is the profile part of a token, as a hash: the cache compares claims,
+// and a hash keeps an entry small. A collision (2^-64) would skip one refresh.
+type claims uint64
 
-func claimsOf(p auth.Principal) claims { return claims{p.Name, p.Email, p.Phone} }
-
-func equalPtr(a, b *string) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
-
-func (c claims) equal(o claims) bool {
-	return equalPtr(c.name, o.name) && equalPtr(c.email, o.email) && equalPtr(c.phone, o.phone)
+// claimsOf hashes the profile claims; nil and "" differ (a claim absent from
+// the token must not look like an empty one).
+func (s *Server) claimsOf(p auth.Principal) claims {
+	var h maphash.Hash
+	h.SetSeed(s.provisioned.seed)
+	for _, c := range []*string{p.Name, p.Email, p.Phone} {
+		if c == nil {
+			h.WriteByte(0)
+			continue
+		}
+		h.WriteByte(1)
+		h.WriteString(*c)
+		h.WriteByte(0)
+	}
+	return claims(h.Sum64())
 }
 
 // provisionCache remembers, per user id, the claims last provisioned.
 type provisionCache struct {
+	seed    maphash.Seed
 	mu      sync.Mutex
 	entries map[string]claims
 }
@@ -117,14 +129,20 @@ func (pc *provisionCache) has(id string, c claims) bool {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	got, ok := pc.entries[id]
-	return ok && got.equal(c)
+	return ok && got == c
 }
 
 func (pc *provisionCache) put(id string, c claims) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.entries == nil || len(pc.entries) >= maxProvisioned {
+	if pc.entries == nil {
 		pc.entries = make(map[string]claims)
+	}
+	if _, ok := pc.entries[id]; !ok && len(pc.entries) >= maxProvisioned {
+		for evict := range pc.entries {
+			delete(pc.entries, evict)
+			break
+		}
 	}
 	pc.entries[id] = c
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -201,23 +202,29 @@ func (e *env) tokenWith(sub string, name, email, phone *string) string {
 }
 
 func TestProvisionCacheIsBounded(t *testing.T) {
-	var pc provisionCache
-	c := claims{name: ptr("A"), email: ptr("a@example.com")}
+	s := NewServer(Config{})
+	pc := &s.provisioned
+	c := s.claimsOf(auth.Principal{Name: ptr("A"), Email: ptr("a@example.com")})
 	for i := range maxProvisioned {
-		pc.put(string(rune('a'+i%26))+strings.Repeat("x", i/26), c)
+		pc.put(fmt.Sprint("user-", i), c)
 	}
-	if len(pc.entries) != maxProvisioned {
+	pc.put("user-0", c) // present already: nothing to evict
+	if len(pc.entries) != maxProvisioned || !pc.has("user-0", c) {
 		t.Fatalf("%d entries, want %d", len(pc.entries), maxProvisioned)
 	}
 	pc.put("one-more", c)
-	if len(pc.entries) != 1 || !pc.has("one-more", c) {
-		t.Errorf("a full cache must be emptied before adding: %d entries", len(pc.entries))
+	if len(pc.entries) != maxProvisioned || !pc.has("one-more", c) {
+		t.Errorf("a full cache must make room for one: %d entries", len(pc.entries))
 	}
-	if pc.has("one-more", claims{name: ptr("B"), email: ptr("a@example.com")}) {
-		t.Error("changed claims must miss")
-	}
-	if pc.has("one-more", claims{name: ptr("A"), email: ptr("a@example.com"), phone: ptr("1")}) {
-		t.Error("a new claim must miss")
+	for name, p := range map[string]auth.Principal{
+		"changed claim": {Name: ptr("B"), Email: ptr("a@example.com")},
+		"new claim":     {Name: ptr("A"), Email: ptr("a@example.com"), Phone: ptr("1")},
+		"empty claim":   {Name: ptr("A"), Email: ptr("a@example.com"), Phone: ptr("")},
+		"moved text":    {Name: ptr("Aa@example.com"), Email: ptr("")},
+	} {
+		if pc.has("one-more", s.claimsOf(p)) {
+			t.Errorf("%s must miss", name)
+		}
 	}
 	pc.forget("one-more")
 	if pc.has("one-more", c) {

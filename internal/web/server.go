@@ -3,6 +3,7 @@
 package web
 
 import (
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"time"
@@ -43,6 +44,7 @@ type Server struct {
 // NewServer returns a server over cfg.
 func NewServer(cfg Config) *Server {
 	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo}
+	s.provisioned.seed = maphash.MakeSeed()
 	if s.now == nil {
 		s.now = time.Now
 	}
