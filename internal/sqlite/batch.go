@@ -4,44 +4,56 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-
-	"github.com/leads/leads/internal/leads"
 )
 
 // Group commit. With synchronous=FULL every COMMIT costs an fsync, and with one
-// writer connection the fsyncs queue up: concurrent saves were capped by the
-// disk, not by SQLite. So saves go to one goroutine that runs whatever saves are
-// waiting in a single transaction and fsyncs once for all of them. A save is
-// still acknowledged only after the COMMIT that holds it returned.
+// writer connection the fsyncs queue up: concurrent writes were capped by the
+// disk, not by SQLite. So every write goes to one goroutine that runs whatever
+// writes are waiting in a single transaction and fsyncs once for all of them. A
+// write is still acknowledged only after the COMMIT that holds it returned.
 
 // maxBatch bounds a batch so it holds the writer for milliseconds at most and
-// the other writes, which queue for the same connection, keep getting turns.
+// migrations, which queue for the same connection, keep getting turns.
 const maxBatch = 128
 
-// errClosed answers a save that arrives once Close has begun.
+// errClosed answers a write that arrives once Close has begun.
 var errClosed = errors.New("sqlite: store closed")
 
-// saveReq is one SaveFromOnboarding call handed to the batcher.
-type saveReq struct {
-	ctx   context.Context
-	args  []any           // saveSQL's parameters
-	reply chan saveResult // buffered, so the batcher never waits for a caller
+// writeReq is one write handed to the batcher.
+type writeReq struct {
+	ctx   context.Context // the caller's; only checked before the write starts
+	run   func(ctx context.Context, tx *sql.Tx) error
+	reply chan error // buffered, so the batcher never waits for a caller
 }
 
-type saveResult struct {
-	lead leads.Lead
-	err  error
+// write runs fn in the batcher's next transaction, inside a savepoint of its
+// own so that fn is atomic, and returns once that transaction committed: fn's
+// error, or the transaction's if it failed as a whole. fn gets the batcher's
+// context, not ctx (see commitBatch), and must not call write.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	r := writeReq{ctx: ctx, run: fn, reply: make(chan error, 1)}
+	// The channel is unbuffered: a write is either taken by the batcher, which
+	// always answers it, or still ours to give up when Close or ctx ends.
+	select {
+	case s.writes <- r:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Wait for the answer even if ctx ends now: the write may already be in the
+	// open transaction, and only the batcher knows whether it committed.
+	return <-r.reply
 }
 
-// batcher runs saves until Close. It takes one save, adds every other save
+// batcher runs writes until Close. It takes one write, adds every other write
 // already waiting, and commits them together. It never waits for more to come,
-// so a lone save is committed at once and latency under low load is unchanged.
+// so a lone write is committed at once and latency under low load is unchanged.
 func (s *Store) batcher() {
 	defer close(s.stopped)
-	batch := make([]saveReq, 0, maxBatch)
+	batch := make([]writeReq, 0, maxBatch)
 	for {
-		// quit first, so a steady stream of saves cannot hold Close up.
+		// quit first, so a steady stream of writes cannot hold Close up.
 		select {
 		case <-s.quit:
 			return
@@ -50,93 +62,74 @@ func (s *Store) batcher() {
 		select {
 		case <-s.quit:
 			return
-		case r := <-s.saves:
+		case r := <-s.writes:
 			batch = append(batch[:0], r)
 		}
 	drain:
 		for len(batch) < maxBatch {
 			select {
-			case r := <-s.saves:
+			case r := <-s.writes:
 				batch = append(batch, r)
 			default:
 				break drain
 			}
 		}
 		s.commitBatch(batch)
-		clear(batch) // drop the callers' contexts and arguments
+		clear(batch) // drop the callers' contexts and closures
 	}
 }
 
-// commitBatch runs the saves in one write transaction, each inside its own
-// savepoint so that a failing save is undone alone and never fails its
-// neighbours, and answers them after COMMIT. If the transaction itself fails
-// nothing of it is stored, so every save of the batch gets that error.
-func (s *Store) commitBatch(batch []saveReq) {
+// commitBatch runs the writes in one transaction, each inside its own savepoint
+// so that a failing write is undone alone and never fails its neighbours, and
+// answers them after COMMIT. If the transaction itself fails nothing of it is
+// stored, so every write of the batch gets that error.
+func (s *Store) commitBatch(batch []writeReq) {
 	// Not the callers' contexts: cancelling a running statement interrupts the
 	// connection, and SQLite answers an interrupted write by rolling back the
-	// whole transaction, that is everyone's saves.
+	// whole transaction, that is everyone's writes.
 	ctx := context.Background()
-	results := make([]saveResult, len(batch))
 	// Parsing the upsert costs more CPU than running it, so it is prepared once
-	// and kept. Not in Open: the table does not exist before MigrateUp.
+	// and kept. Not in Open: the table does not exist before MigrateUp, and not
+	// in the transaction, which holds the one writer connection.
 	if s.saveStmt == nil {
-		stmt, err := s.write.PrepareContext(ctx, saveSQL)
-		if err != nil {
-			s.answerAll(batch, err)
-			return
-		}
-		s.saveStmt = stmt
+		s.saveStmt, s.saveErr = s.writer.PrepareContext(ctx, saveSQL)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.saveStmt) // the one writer connection has it prepared
-		defer stmt.Close()
-		for i, r := range batch {
-			if err := r.ctx.Err(); err != nil {
-				// Not started, so not applied: the caller gave up while queued.
-				results[i].err = fmt.Errorf("sqlite: save lead: %w", err)
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT save`); err != nil {
-				return err
-			}
-			results[i] = saveOne(ctx, stmt, r.args)
-			if results[i].err != nil {
-				// Fails too if SQLite already rolled the transaction back (disk
-				// full, I/O error): then the whole batch fails, as it must.
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO save`); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `RELEASE save`); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		s.answerAll(batch, err)
-		return
-	}
+	errs := make([]error, len(batch))
+	err := runBatch(ctx, s.writer, batch, errs)
 	for i, r := range batch {
-		r.reply <- results[i]
+		if err != nil {
+			errs[i] = err
+		}
+		r.reply <- errs[i]
 	}
 }
 
-// answerAll answers every save of a batch that failed as a whole.
-func (s *Store) answerAll(batch []saveReq, err error) {
-	for _, r := range batch {
-		r.reply <- saveResult{err: fmt.Errorf("sqlite: save lead: %w", err)}
-	}
-}
-
-// saveOne runs the upsert of one save and translates its outcome.
-func saveOne(ctx context.Context, stmt *sql.Stmt, args []any) saveResult {
-	l, err := scanLead(stmt.QueryRowContext(ctx, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return saveResult{err: leads.ErrUserNotFound}
-	}
+// runBatch runs the batch in one write transaction (BEGIN IMMEDIATE), putting
+// each write's own error into errs, and commits. It returns an error only when
+// the transaction failed as a whole.
+func runBatch(ctx context.Context, db *sql.DB, batch []writeReq, errs []error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return saveResult{err: fmt.Errorf("sqlite: save lead: %w", err)}
+		return err
 	}
-	return saveResult{lead: l}
+	defer tx.Rollback() // does nothing after Commit
+	for i, r := range batch {
+		if errs[i] = r.ctx.Err(); errs[i] != nil {
+			continue // not started, so not applied: the caller gave up while queued
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			return err
+		}
+		if errs[i] = r.run(ctx, tx); errs[i] != nil {
+			// Fails too if SQLite already rolled the transaction back (disk
+			// full, I/O error): then the whole batch fails, as it must.
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }

@@ -112,30 +112,38 @@ ON CONFLICT (user_id) DO UPDATE SET
 RETURNING ` + leadColumns
 
 // SaveFromOnboarding creates or updates the user's lead in one statement, run
-// by the batcher (batch.go) in a transaction shared with concurrent saves.
+// by the batcher (batch.go) in a transaction shared with concurrent writes.
 func (s *Store) SaveFromOnboarding(ctx context.Context, userID string, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return leads.Lead{}, false, fmt.Errorf("sqlite: new lead id: %w", err)
 	}
 	newID := id.String()
-	r := saveReq{ctx: ctx, args: saveArgs(newID, userID, in, now), reply: make(chan saveResult, 1)}
-	// The channel is unbuffered: a save is either taken by the batcher, which
-	// always answers it, or still ours to give up when Close or ctx ends.
-	select {
-	case s.saves <- r:
-	case <-s.quit:
-		return leads.Lead{}, false, errClosed
-	case <-ctx.Done():
-		return leads.Lead{}, false, fmt.Errorf("sqlite: save lead: %w", ctx.Err())
+	var l leads.Lead
+	if err := s.write(ctx, s.upsert(saveArgs(newID, userID, in, now), &l)); err != nil {
+		return leads.Lead{}, false, saveError(err)
 	}
-	// Wait for the answer even if ctx ends now: the save may already be in the
-	// open transaction, and only the batcher knows whether it committed.
-	res := <-r.reply
-	if res.err != nil {
-		return leads.Lead{}, false, res.err
+	return l, l.ID == newID, nil
+}
+
+// upsert returns the write that runs saveSQL with args and stores the row in out.
+func (s *Store) upsert(args []any, out *leads.Lead) func(context.Context, *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) (err error) {
+		if s.saveStmt == nil {
+			return s.saveErr
+		}
+		// The one writer connection has it prepared, so this prepares nothing.
+		*out, err = scanLead(tx.StmtContext(ctx, s.saveStmt).QueryRowContext(ctx, args...))
+		return err
 	}
-	return res.lead, res.lead.ID == newID, nil
+}
+
+// saveError translates the error of a save's write.
+func saveError(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return leads.ErrUserNotFound
+	}
+	return fmt.Errorf("sqlite: save lead: %w", err)
 }
 
 // saveArgs returns saveSQL's parameters in order.
@@ -227,27 +235,34 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 // UpdateStatus changes the status in one conditional statement; the first move
 // to CONTACTED records when and by whom (SET expressions see the old row).
 func (s *Store) UpdateStatus(ctx context.Context, id string, ch leads.StatusChange, now time.Time) (leads.Lead, error) {
-	l, err := s.oneLead(ctx, s.write, `UPDATE leads SET
-		status = ?2,
-		contacted_at = COALESCE(contacted_at, CASE WHEN ?2 = 'CONTACTED' THEN ?4 END),
-		contacted_by = CASE WHEN contacted_at IS NULL AND ?2 = 'CONTACTED' THEN ?3 ELSE contacted_by END,
-		updated_at = ?4
-		WHERE id = ?1 AND status <> 'CONVERTED'
-		RETURNING `+leadColumns, id, string(ch.Status), ch.ContactedBy, formatTime(now))
-	if !errors.Is(err, leads.ErrLeadNotFound) {
-		return l, err
-	}
-	// Nothing updated: either there is no such lead or it is converted.
-	if _, err := s.Lead(ctx, id); err != nil {
+	var l leads.Lead
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		l, err = s.oneLead(ctx, tx, `UPDATE leads SET
+			status = ?2,
+			contacted_at = COALESCE(contacted_at, CASE WHEN ?2 = 'CONTACTED' THEN ?4 END),
+			contacted_by = CASE WHEN contacted_at IS NULL AND ?2 = 'CONTACTED' THEN ?3 ELSE contacted_by END,
+			updated_at = ?4
+			WHERE id = ?1 AND status <> 'CONVERTED'
+			RETURNING `+leadColumns, id, string(ch.Status), ch.ContactedBy, formatTime(now))
+		if !errors.Is(err, leads.ErrLeadNotFound) {
+			return err
+		}
+		// Nothing updated: either there is no such lead or it is converted.
+		if _, err := s.oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return leads.ErrLeadConverted
+	})
+	if err != nil {
 		return leads.Lead{}, err
 	}
-	return leads.Lead{}, leads.ErrLeadConverted
+	return l, nil
 }
 
 // Convert marks the lead converted to the student, following leads.Store.Convert.
 func (s *Store) Convert(ctx context.Context, id, studentID string, now time.Time) (leads.Lead, error) {
 	var out leads.Lead
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		l, err := s.oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -280,10 +295,10 @@ func convert(ctx context.Context, tx *sql.Tx, id, studentID string, now time.Tim
 }
 
 // CompleteOnboarding finds or creates the user's student and converts the lead
-// to it, in one transaction; the single writer makes concurrent calls queue.
+// to it, in one write; the single writer makes concurrent calls queue.
 func (s *Store) CompleteOnboarding(ctx context.Context, userID string, now time.Time) (leads.Lead, error) {
 	var out leads.Lead
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		l, err := s.oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?`, userID)
 		if err != nil {
 			return err
@@ -314,14 +329,15 @@ func (s *Store) CompleteOnboarding(ctx context.Context, userID string, now time.
 
 // DeleteLead erases the lead; the lead row is everything recorded about it.
 func (s *Store) DeleteLead(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM leads WHERE id = ?`, id)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var gone string
+		return tx.QueryRowContext(ctx, `DELETE FROM leads WHERE id = ? RETURNING id`, id).Scan(&gone)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return leads.ErrLeadNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: delete lead: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: delete lead: %w", err)
-	} else if n == 0 {
-		return leads.ErrLeadNotFound
 	}
 	return nil
 }

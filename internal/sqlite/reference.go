@@ -11,11 +11,11 @@ import (
 )
 
 // put creates a row with insert (which does nothing when the id exists) or else
-// replaces it with update, in one transaction, and reports which happened.
+// replaces it with update, in one write, and reports which happened.
 // Replacing by UPDATE rather than REPLACE keeps the row, so the ON DELETE
 // actions of rows pointing at it do not fire.
 func (s *Store) put(ctx context.Context, insert, update string, args ...any) (created bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insert, args...)
 		if err != nil {
 			return err
@@ -79,19 +79,20 @@ func (s *Store) ProvisionUser(ctx context.Context, id string, name, email, phone
 			return nil
 		}
 	}
-	now := formatTime(leads.Now(time.Now()))
 	// Each statement writes only the given claims, so a race with another
 	// writer loses nothing.
+	query := `UPDATE users SET full_name = COALESCE(?2, full_name),
+		email = COALESCE(?3, email), phone = COALESCE(?4, phone), updated_at = ?5 WHERE id = ?1`
 	if name != nil && email != nil {
-		_, err = s.write.ExecContext(ctx, `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
+		query = `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-			ON CONFLICT (id) DO UPDATE SET full_name = ?2, email = ?3, phone = COALESCE(?4, phone), updated_at = ?5`,
-			id, name, email, phone, now)
-	} else {
-		_, err = s.write.ExecContext(ctx, `UPDATE users SET full_name = COALESCE(?2, full_name),
-			email = COALESCE(?3, email), phone = COALESCE(?4, phone), updated_at = ?5 WHERE id = ?1`,
-			id, name, email, phone, now)
+			ON CONFLICT (id) DO UPDATE SET full_name = ?2, email = ?3, phone = COALESCE(?4, phone), updated_at = ?5`
 	}
+	now := formatTime(leads.Now(time.Now()))
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, id, name, email, phone, now)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: provision user: %w", err)
 	}

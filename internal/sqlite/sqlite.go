@@ -2,9 +2,10 @@
 // file through the pure-Go driver modernc.org/sqlite.
 //
 // Writes go through one connection (SQLite has one writer anyway; queuing in Go
-// is cheaper than spinning on SQLITE_BUSY), reads through a small read-only pool
-// that WAL mode lets run alongside the writer. synchronous=FULL makes every
-// acknowledged write durable even across a power cut.
+// is cheaper than spinning on SQLITE_BUSY) and one goroutine that commits them
+// in groups (batch.go); reads go through a small read-only pool that WAL mode
+// lets run alongside the writer. synchronous=FULL makes every acknowledged write
+// durable even across a power cut.
 package sqlite
 
 import (
@@ -35,14 +36,15 @@ const readConns = 4
 
 // Store is a leads.Store on one SQLite database file.
 type Store struct {
-	write *sql.DB // one connection, BEGIN IMMEDIATE
-	read  *sql.DB // read-only connections
+	writer *sql.DB // one connection, BEGIN IMMEDIATE
+	read   *sql.DB // read-only connections
 
-	saves     chan saveReq  // to the batcher; unbuffered
+	writes    chan writeReq // to the batcher; unbuffered
 	quit      chan struct{} // closed by Close
 	stopped   chan struct{} // closed by the batcher when it returns
 	closeOnce sync.Once
 	saveStmt  *sql.Stmt // saveSQL, prepared on the first batch; only the batcher uses it
+	saveErr   error     // why saveStmt is nil
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -92,8 +94,8 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", file, err)
 	}
-	s := &Store{write: write, read: read,
-		saves: make(chan saveReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{writer: write, read: read,
+		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go s.batcher()
 	return s, nil
 }
@@ -103,8 +105,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// Close stops taking saves, lets the batch in progress commit, checkpoints the
-// write-ahead log into the database file and closes both pools. Saves still
+// Close stops taking writes, lets the batch in progress commit, checkpoints the
+// write-ahead log into the database file and closes both pools. Writes still
 // waiting for the batcher get an error. Every acknowledged write was already
 // durable; the checkpoint leaves a self-contained file behind.
 func (s *Store) Close() error {
@@ -115,8 +117,8 @@ func (s *Store) Close() error {
 		serr = s.saveStmt.Close()
 	}
 	rerr := s.read.Close()
-	_, cerr := s.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	werr := s.write.Close()
+	_, cerr := s.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	werr := s.writer.Close()
 	return errors.Join(serr, rerr, cerr, werr)
 }
 
@@ -127,7 +129,7 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.write, fsys)
+	return goose.NewProvider(goose.DialectSQLite3, s.writer, fsys)
 }
 
 // MigrateUp applies every pending migration; it refuses a database whose schema
@@ -192,18 +194,4 @@ func isForeignKey(err error) bool { return errCode(err) == sqlite3.SQLITE_CONSTR
 func isUnique(err error) bool {
 	c := errCode(err)
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
-
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
