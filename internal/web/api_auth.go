@@ -92,9 +92,9 @@ func (s *Server) provision(ctx context.Context, p auth.Principal) error {
 }
 
 // maxProvisioned bounds the provisioning cache (about 150 bytes an entry with
-// the map's own overhead, measured: some 15 MiB at most). When it is full one arbitrary entry makes room, which costs
-// that user one more write; emptying it all would send every active user back
-// to the database at once.
+// the map's own overhead, measured: some 15 MiB at most). When it is full one
+// arbitrary entry makes room, which costs that user one more write; emptying it
+// all would send every active user back to the database at once.
 const maxProvisioned = 100_000
 
 // claims is the profile part of a token, as a hash: the cache compares claims,
