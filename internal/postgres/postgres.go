@@ -30,6 +30,8 @@ var migrations embed.FS
 
 // Store is a leads.Store on a PostgreSQL database.
 type Store struct {
+	schema.Migrator // MigrateUp, MigrateDown, MigrationStatus
+
 	pool *pgxpool.Pool
 }
 
@@ -51,7 +53,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.Migrator = schema.Migrator{Engine: "postgres", Provider: s.provider}
+	return s, nil
 }
 
 // Ping reports whether the database answers.
@@ -66,68 +70,33 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// provider returns a goose provider over the embedded migrations; the caller
-// closes it. The advisory lock that keeps two migrators apart is per schema:
+// provider returns a goose provider over the embedded migrations, and the
+// release that closes it. The advisory lock that keeps two migrators apart is per schema:
 // the default id is database-wide, and would make migrations of unrelated
 // schemas (one per test, say) wait for each other.
-func (s *Store) provider(ctx context.Context) (*goose.Provider, error) {
-	var schema string
-	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return nil, fmt.Errorf("postgres: current schema: %w", err)
+func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
+	var current string
+	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
+		return nil, nil, fmt.Errorf("current schema: %w", err)
 	}
 	h := fnv.New64a()
-	h.Write([]byte("leads goose migrations " + schema))
+	h.Write([]byte("leads goose migrations " + current))
 	// Poll each second (not every 5 s) for up to the default 5 minutes.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	db := stdlib.OpenDBFromPool(s.pool)
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return p, nil
-}
-
-// MigrateUp applies every pending migration; it refuses a database whose schema
-// is newer than this binary knows.
-func (s *Store) MigrateUp(ctx context.Context) error {
-	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Up(ctx, p) })
-}
-
-// MigrateDown rolls back the latest applied migration.
-func (s *Store) MigrateDown(ctx context.Context) error {
-	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Down(ctx, p) })
-}
-
-// MigrationStatus returns one line per known migration: version, file, whether
-// it is applied, and when.
-func (s *Store) MigrationStatus(ctx context.Context) (string, error) {
-	var out string
-	err := s.migrate(ctx, func(p *goose.Provider) (err error) {
-		out, err = schema.Status(ctx, p)
-		return err
-	})
-	return out, err
-}
-
-// migrate runs one migration step with a fresh provider.
-func (s *Store) migrate(ctx context.Context, step func(*goose.Provider) error) error {
-	p, err := s.provider(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	defer p.Close()
-	if err := step(p); err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	return nil
+	return p, func() { p.Close() }, nil
 }
 
 // SQLSTATE codes the store acts on.

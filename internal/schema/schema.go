@@ -14,6 +14,51 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
+// Migrator gives a store its migration methods. A store embeds it, so both
+// engines offer MigrateUp, MigrateDown and MigrationStatus with one body.
+type Migrator struct {
+	// Engine prefixes errors ("sqlite", "postgres").
+	Engine string
+	// Provider returns a goose provider over the engine's embedded migrations,
+	// and a release func to call when the step is done.
+	Provider func(ctx context.Context) (p *goose.Provider, release func(), err error)
+}
+
+// MigrateUp applies every pending migration; it refuses a database whose schema
+// is newer than this binary knows.
+func (m Migrator) MigrateUp(ctx context.Context) error {
+	return m.run(ctx, func(p *goose.Provider) error { return Up(ctx, p) })
+}
+
+// MigrateDown rolls back the latest applied migration.
+func (m Migrator) MigrateDown(ctx context.Context) error {
+	return m.run(ctx, func(p *goose.Provider) error { return Down(ctx, p) })
+}
+
+// MigrationStatus returns one line per known migration: version, file, whether
+// it is applied, and when.
+func (m Migrator) MigrationStatus(ctx context.Context) (string, error) {
+	var out string
+	err := m.run(ctx, func(p *goose.Provider) (err error) {
+		out, err = Status(ctx, p)
+		return err
+	})
+	return out, err
+}
+
+// run runs one migration step with a fresh provider.
+func (m Migrator) run(ctx context.Context, step func(*goose.Provider) error) error {
+	p, release, err := m.Provider(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: migrations: %w", m.Engine, err)
+	}
+	defer release()
+	if err := step(p); err != nil {
+		return fmt.Errorf("%s: %w", m.Engine, err)
+	}
+	return nil
+}
+
 // Up applies every pending migration. It refuses a database whose schema is
 // newer than the migrations this binary carries: an older binary must not run
 // against data it does not understand.

@@ -36,6 +36,8 @@ const readConns = 4
 
 // Store is a leads.Store on one SQLite database file.
 type Store struct {
+	schema.Migrator // MigrateUp, MigrateDown, MigrationStatus
+
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	read   *sql.DB // read-only connections
 
@@ -96,6 +98,7 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 	}
 	s := &Store{writer: write, read: read,
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	s.Migrator = schema.Migrator{Engine: "sqlite", Provider: s.provider}
 	go s.batcher()
 	return s, nil
 }
@@ -123,48 +126,15 @@ func (s *Store) Close() error {
 }
 
 // provider returns the goose provider over the embedded migrations. It runs on
-// the write pool, so each migration is one BEGIN IMMEDIATE transaction.
-func (s *Store) provider() (*goose.Provider, error) {
+// the writer, so each migration is one BEGIN IMMEDIATE transaction. Its release
+// does not close the provider: that would close the store's own writer.
+func (s *Store) provider(context.Context) (*goose.Provider, func(), error) {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.writer, fsys)
-}
-
-// MigrateUp applies every pending migration; it refuses a database whose schema
-// is newer than this binary knows.
-func (s *Store) MigrateUp(ctx context.Context) error {
-	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Up(ctx, p) })
-}
-
-// MigrateDown rolls back the latest applied migration.
-func (s *Store) MigrateDown(ctx context.Context) error {
-	return s.migrate(ctx, func(p *goose.Provider) error { return schema.Down(ctx, p) })
-}
-
-// MigrationStatus returns one line per known migration: version, file, whether
-// it is applied, and when.
-func (s *Store) MigrationStatus(ctx context.Context) (string, error) {
-	var out string
-	err := s.migrate(ctx, func(p *goose.Provider) (err error) {
-		out, err = schema.Status(ctx, p)
-		return err
-	})
-	return out, err
-}
-
-// migrate runs one migration step with a fresh provider.
-func (s *Store) migrate(ctx context.Context, step func(*goose.Provider) error) error {
-	p, err := s.provider()
-	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	// No p.Close: it would close the store's own writer.
-	if err := step(p); err != nil {
-		return fmt.Errorf("sqlite: %w", err)
-	}
-	return nil
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.writer, fsys)
+	return p, func() {}, err
 }
 
 // timeLayout is how times are stored: fixed width, so text order is time order.
