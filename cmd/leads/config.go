@@ -81,11 +81,9 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 	}
 }
 
-// String shows the configuration with its secrets masked.
-func (c Config) String() string {
-	return fmt.Sprintf("addr=%s database_url=%s jwt_secret=%s jwks_url=%s no_migrate=%t demo=%t",
-		c.Addr, redactURL(c.DatabaseURL), mask(c.JWTSecret), redactURL(c.JWKSURL), c.NoMigrate, c.Demo)
-}
+// String shows the configuration with its secrets masked, as LogValue does, so
+// printing a Config with fmt cannot leak them either.
+func (c Config) String() string { return c.LogValue().String() }
 
 // LogValue makes slog print the configuration with its secrets masked.
 func (c Config) LogValue() slog.Value {

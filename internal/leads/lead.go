@@ -30,7 +30,8 @@ func (s Status) Valid() bool {
 // StatusAfterSave is the status a lead has after the applicant saves again: a
 // lead that was PENDING or LOST is live again (PENDING); one staff have contacted
 // or converted keeps its status. Storage engines apply this rule inside their
-// upsert statement; this function states it once for readers and tests.
+// upsert statement; the conformance suite (internal/storetest) checks their
+// result against this function.
 func StatusAfterSave(current Status) Status {
 	if current == StatusPending || current == StatusLost {
 		return StatusPending

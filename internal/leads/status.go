@@ -52,7 +52,8 @@ func ParseConvert(body []byte) (string, error) {
 
 // Apply returns l after the status change ch at time now, or ErrLeadConverted.
 // The first move to CONTACTED records when and by whom; later moves keep it.
-// Stores run this rule inside a transaction or as one conditional UPDATE.
+// Stores run this rule as one conditional UPDATE; the conformance suite checks
+// their result against Apply.
 func (ch StatusChange) Apply(l Lead, now time.Time) (Lead, error) {
 	if l.Status == StatusConverted {
 		return l, ErrLeadConverted

@@ -127,61 +127,35 @@ func (s *Store) PutStudent(ctx context.Context, st leads.Student) (bool, error) 
 
 // Locations lists every location by name.
 func (s *Store) Locations(ctx context.Context) ([]leads.Location, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name FROM locations ORDER BY name COLLATE "C", id COLLATE "C"`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list locations: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (leads.Location, error) {
-		var l leads.Location
-		err := row.Scan(&l.ID, &l.Name)
-		return l, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list locations: %w", err)
-	}
-	return nonNil(out), nil
+	return list[leads.Location](ctx, s, "locations",
+		`SELECT id, name FROM locations ORDER BY name COLLATE "C", id COLLATE "C"`)
 }
 
 // Centers lists the centres of a location ("" for all) by name.
 func (s *Store) Centers(ctx context.Context, locationID string) ([]leads.Center, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, location_id FROM centers
+	return list[leads.Center](ctx, s, "centres", `SELECT id, name, location_id FROM centers
 		WHERE $1::text = '' OR location_id = $1::text ORDER BY name COLLATE "C", id COLLATE "C"`, locationID)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list centres: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (leads.Center, error) {
-		var c leads.Center
-		err := row.Scan(&c.ID, &c.Name, &c.LocationID)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list centres: %w", err)
-	}
-	return nonNil(out), nil
 }
 
 // Courses lists the courses of a centre ("" for all) by name.
 func (s *Store) Courses(ctx context.Context, centerID string) ([]leads.Course, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, center_id FROM courses
+	return list[leads.Course](ctx, s, "courses", `SELECT id, name, center_id FROM courses
 		WHERE $1::text = '' OR center_id = $1::text ORDER BY name COLLATE "C", id COLLATE "C"`, centerID)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list courses: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (leads.Course, error) {
-		var c leads.Course
-		err := row.Scan(&c.ID, &c.Name, &c.CenterID)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list courses: %w", err)
-	}
-	return nonNil(out), nil
 }
 
-// nonNil returns an empty slice for nil, so an empty list encodes as [].
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// list runs a reference query whose columns are T's fields in order, and
+// returns the rows; an empty list is [] (not null) in JSON.
+func list[T any](ctx context.Context, s *Store, what, query string, args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s: %w", what, err)
 	}
-	return s
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[T])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s: %w", what, err)
+	}
+	if out == nil {
+		out = []T{}
+	}
+	return out, nil
 }

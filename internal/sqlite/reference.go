@@ -141,60 +141,43 @@ func (s *Store) PutStudent(ctx context.Context, st leads.Student) (bool, error) 
 
 // Locations lists every location by name.
 func (s *Store) Locations(ctx context.Context) ([]leads.Location, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM locations ORDER BY name, id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list locations: %w", err)
-	}
-	defer rows.Close()
-	out := []leads.Location{}
-	for rows.Next() {
-		var l leads.Location
-		if err := rows.Scan(&l.ID, &l.Name); err != nil {
-			return nil, fmt.Errorf("sqlite: list locations: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return list(ctx, s, "locations", `SELECT id, name FROM locations ORDER BY name, id`,
+		func(l *leads.Location) []any { return []any{&l.ID, &l.Name} })
 }
 
 // Centers lists the centres of a location ("" for all) by name.
 func (s *Store) Centers(ctx context.Context, locationID string) ([]leads.Center, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, location_id FROM centers
-		WHERE ?1 = '' OR location_id = ?1 ORDER BY name, id`, locationID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list centres: %w", err)
-	}
-	defer rows.Close()
-	out := []leads.Center{}
-	for rows.Next() {
-		var c leads.Center
-		var loc sql.NullString
-		if err := rows.Scan(&c.ID, &c.Name, &loc); err != nil {
-			return nil, fmt.Errorf("sqlite: list centres: %w", err)
-		}
-		c.LocationID = str(loc)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return list(ctx, s, "centres", `SELECT id, name, location_id FROM centers
+		WHERE ?1 = '' OR location_id = ?1 ORDER BY name, id`,
+		func(c *leads.Center) []any { return []any{&c.ID, &c.Name, &c.LocationID} }, locationID)
 }
 
 // Courses lists the courses of a centre ("" for all) by name.
 func (s *Store) Courses(ctx context.Context, centerID string) ([]leads.Course, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, center_id FROM courses
-		WHERE ?1 = '' OR center_id = ?1 ORDER BY name, id`, centerID)
+	return list(ctx, s, "courses", `SELECT id, name, center_id FROM courses
+		WHERE ?1 = '' OR center_id = ?1 ORDER BY name, id`,
+		func(c *leads.Course) []any { return []any{&c.ID, &c.Name, &c.CenterID} }, centerID)
+}
+
+// list runs a reference query on the read pool and scans each row into the
+// fields that fields returns (a NULL column leaves a pointer field nil); an
+// empty list is [] (not null) in JSON.
+func list[T any](ctx context.Context, s *Store, what, query string, fields func(*T) []any, args ...any) ([]T, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list courses: %w", err)
+		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
 	}
 	defer rows.Close()
-	out := []leads.Course{}
+	out := []T{}
 	for rows.Next() {
-		var c leads.Course
-		var center sql.NullString
-		if err := rows.Scan(&c.ID, &c.Name, &center); err != nil {
-			return nil, fmt.Errorf("sqlite: list courses: %w", err)
+		var v T
+		if err := rows.Scan(fields(&v)...); err != nil {
+			return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
 		}
-		c.CenterID = str(center)
-		out = append(out, c)
+		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
+	}
+	return out, nil
 }

@@ -322,8 +322,8 @@ func testSaveStatusAfterResave(t *testing.T, open Opener) {
 			if created {
 				t.Fatal("re-save created a lead")
 			}
-			if again.Status != tt.want {
-				t.Errorf("status after re-save = %s, want %s", again.Status, tt.want)
+			if again.Status != tt.want || again.Status != leads.StatusAfterSave(tt.from) {
+				t.Errorf("status after re-save = %s, want %s (leads.StatusAfterSave)", again.Status, tt.want)
 			}
 			checkFields(t, again, map[string]any{"lastSavedAt": at(2), "updatedAt": at(2), "createdAt": at(0),
 				"contactedAt": l.ContactedAt, "contactedBy": l.ContactedBy, "convertedAt": l.ConvertedAt,
@@ -623,12 +623,21 @@ func testUpdateStatus(t *testing.T, open Opener) {
 		status leads.Status
 		by     string
 	}{{leads.StatusLost, "staff-2"}, {leads.StatusPending, "staff-3"}, {leads.StatusContacted, "staff-4"}}
+	prev := contacted
 	for i, st := range steps {
-		got, err := s.UpdateStatus(ctx, l.ID, leads.StatusChange{Status: st.status, ContactedBy: st.by}, at(2+i))
+		ch := leads.StatusChange{Status: st.status, ContactedBy: st.by}
+		got, err := s.UpdateStatus(ctx, l.ID, ch, at(2+i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkFields(t, got, map[string]any{"status": st.status, "contactedAt": at(1), "contactedBy": "staff-1", "updatedAt": at(2 + i)})
+		// The engine applies the domain's rule, whatever SQL it uses for it.
+		want, err := ch.Apply(prev, at(2+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLead(t, got, want)
+		prev = got
 		stored, err := s.Lead(ctx, l.ID)
 		if err != nil {
 			t.Fatal(err)

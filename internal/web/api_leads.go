@@ -18,16 +18,14 @@ type saveResponse struct {
 	Warnings []leads.FieldError `json:"warnings,omitempty"`
 }
 
-// saveLead is the whole "Save and Exit": parse the body, provision the caller's
-// user record from the token, save the caller's lead and explain the result.
-// status is 201 when the lead was created, 200 when updated. The lead always
-// belongs to p, whatever userId the body carries.
+// saveLead is the whole "Save and Exit": parse the body, save the caller's lead
+// and explain the result. The caller's user record was already provisioned from
+// the token when p was verified (verify). status is 201 when the lead was
+// created, 200 when updated. The lead always belongs to p, whatever userId the
+// body carries.
 func (s *Server) saveLead(ctx context.Context, p auth.Principal, body []byte) (saveResponse, int, error) {
 	in, err := leads.ParseOnboarding(body)
 	if err != nil {
-		return saveResponse{}, 0, err
-	}
-	if err := s.provision(ctx, p); err != nil {
 		return saveResponse{}, 0, err
 	}
 	lead, created, err := s.store.SaveFromOnboarding(ctx, p.UserID, in, leads.Now(s.now()))
@@ -140,9 +138,6 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	page, err := s.store.ListLeads(r.Context(), f)
 	if err != nil {
 		return err
-	}
-	if page.Leads == nil {
-		page.Leads = []leads.Lead{}
 	}
 	s.writeJSON(w, http.StatusOK, ok("", page))
 	return nil
