@@ -95,7 +95,7 @@ func seedDemo(ctx context.Context, st leads.Store, secret []byte) (*web.Demo, er
 	}
 	demo := &web.Demo{Secret: secret, Accounts: make(map[auth.Role]auth.Principal, len(users))}
 	for _, d := range users {
-		if _, err := st.PutUser(ctx, d.user); err != nil {
+		if _, err := st.PutUser(ctx, d.user, leads.Timestamp(time.Now())); err != nil {
 			return nil, fmt.Errorf("seed user %s: %w", d.user.ID, err)
 		}
 		demo.Accounts[d.role] = auth.Principal{

@@ -67,4 +67,11 @@ var (
 	ErrLeadConverted = &Error{Code: CodeConflict, Message: "Lead is already converted; its status cannot change"}
 	// ErrConvertedToOther: the lead is converted to a different student.
 	ErrConvertedToOther = &Error{Code: CodeConflict, Message: "Lead is already converted to another student"}
+	// ErrStudentUserTaken: PUT /students links a user that another student has.
+	ErrStudentUserTaken = &Error{Code: CodeConflict, Message: "Another student already belongs to this user",
+		Fields: []FieldError{{"userId", "already linked to another student"}}}
+	// A reference write names a row that does not exist.
+	ErrUnknownLocation = Invalid(FieldError{"locationId", "no such location"})
+	ErrUnknownCenter   = Invalid(FieldError{"centerId", "no such centre"})
+	ErrUnknownUser     = Invalid(FieldError{"userId", "no such user"})
 )

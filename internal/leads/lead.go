@@ -29,9 +29,7 @@ func (s Status) Valid() bool {
 
 // StatusAfterSave is the status a lead has after the applicant saves again: a
 // lead that was PENDING or LOST is live again (PENDING); one staff have contacted
-// or converted keeps its status. Storage engines apply this rule inside their
-// upsert statement; the conformance suite (internal/storetest) checks their
-// result against this function.
+// or converted keeps its status (see SaveInput.Apply).
 func StatusAfterSave(current Status) Status {
 	if current == StatusPending || current == StatusLost {
 		return StatusPending
@@ -75,6 +73,7 @@ type Lead struct {
 	UpdatedAt            time.Time  `json:"updatedAt"`
 }
 
-// Now returns t in UTC truncated to microseconds, the precision both storage
-// engines keep, so a time written and read back compares equal.
-func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+// Timestamp returns t as the stores keep it: in UTC, truncated to microseconds
+// (the precision both engines keep), so a time written and read back compares
+// equal. It is a normaliser, not a clock: callers pass the time.
+func Timestamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -38,10 +38,10 @@ func TestLeadJSONHasEveryColumn(t *testing.T) {
 	}
 }
 
-func TestNowIsUTCMicroseconds(t *testing.T) {
+func TestTimestampIsUTCMicroseconds(t *testing.T) {
 	in := time.Date(2026, 1, 2, 11, 16, 0, 123456789, time.FixedZone("WAT", 3600))
-	got := Now(in)
+	got := Timestamp(in)
 	if got.Location() != time.UTC || got.Nanosecond() != 123456000 || !got.Equal(in.Truncate(time.Microsecond)) {
-		t.Errorf("Now(%v) = %v", in, got)
+		t.Errorf("Timestamp(%v) = %v", in, got)
 	}
 }

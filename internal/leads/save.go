@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -19,20 +20,7 @@ const (
 // SaveInput is a validated "Save and Exit" payload. A nil field means "not given":
 // the stored value is kept (the guide's frontend sends null for every field it has
 // no value for, so null, absent and "" all mean the same). A non-nil field
-// overwrites, including HasGuardian=false.
-//
-// Reference ids are resolved by the store against its reference tables, in the
-// same statement as the upsert:
-//   - CenterID given: centerId is that centre if known, else null; centerName is
-//     the known centre's name, else CenterName (which may be nil).
-//   - CenterID not given, CenterName given: centerName is overwritten, centerId kept.
-//   - CourseID / CourseName: the same.
-//   - TrainingLocation given: kept as given (it has no foreign key);
-//     trainingLocationName is the known location's name, else null.
-//
-// fullName, email and phone always come from the user's record (phone keeps the
-// lead's value when the record has none). On a re-save the status follows
-// StatusAfterSave; lastSavedAt and updatedAt move on every save.
+// overwrites, including HasGuardian=false. Apply holds the whole merge rule.
 type SaveInput struct {
 	TrainingLocation *string
 	CenterID         *string
@@ -93,6 +81,105 @@ func ParseOnboarding(body []byte) (SaveInput, error) {
 		return SaveInput{}, Invalid(p.errs...)
 	}
 	return in, nil
+}
+
+// References are the reference rows a save's ids name: nil for an id that was
+// not given or that is not in the reference tables.
+type References struct {
+	Location *Location
+	Center   *Center
+	Course   *Course
+}
+
+// NewReferences builds References from the ids and names a store read, in the
+// order location id, location name, centre id, centre name, course id, course
+// name; a nil id means no row.
+func NewReferences(r [6]*string) References {
+	var refs References
+	if r[0] != nil && r[1] != nil {
+		refs.Location = &Location{ID: *r[0], Name: *r[1]}
+	}
+	if r[2] != nil && r[3] != nil {
+		refs.Center = &Center{ID: *r[2], Name: *r[3]}
+	}
+	if r[4] != nil && r[5] != nil {
+		refs.Course = &Course{ID: *r[4], Name: *r[5]}
+	}
+	return refs
+}
+
+// Apply returns the lead after a save of in: stored is the user's lead, or nil
+// for the first save; user is the user's record; refs the rows in's ids name.
+// This is the whole merge rule, and the stores run exactly this function:
+//   - fullName and email come from the user's record, and phone too when the
+//     record has one (else the lead keeps its phone).
+//   - TrainingLocation given: kept as given (it has no foreign key);
+//     trainingLocationName is the known location's name, else null.
+//   - CenterID given: centerId is that centre if known, else null; centerName
+//     is the known centre's name, else CenterName (which may be nil).
+//     CenterID not given, CenterName given: centerName is overwritten, centerId
+//     kept. CourseID / CourseName: the same.
+//   - Every other field given overwrites; a field not given keeps its value.
+//   - The first save creates a PENDING lead at step 1 with DefaultSource
+//     unless given; later saves move the status by StatusAfterSave.
+//   - lastSavedAt and updatedAt move on every save.
+func (in SaveInput) Apply(stored *Lead, user User, refs References, now time.Time) Lead {
+	var l Lead
+	if stored != nil {
+		l = *stored
+		l.Status = StatusAfterSave(l.Status)
+	} else {
+		l = Lead{UserID: user.ID, Status: StatusPending, Source: DefaultSource, OnboardingStep: 1, CreatedAt: now}
+	}
+	l.FullName, l.Email = user.FullName, user.Email
+	if user.Phone != nil {
+		l.Phone = user.Phone
+	}
+	if in.TrainingLocation != nil {
+		l.TrainingLocation, l.TrainingLocationName = in.TrainingLocation, nil
+		if refs.Location != nil {
+			l.TrainingLocationName = &refs.Location.Name
+		}
+	}
+	switch {
+	case in.CenterID != nil && refs.Center != nil:
+		l.CenterID, l.CenterName = &refs.Center.ID, &refs.Center.Name
+	case in.CenterID != nil:
+		l.CenterID, l.CenterName = nil, in.CenterName
+	case in.CenterName != nil:
+		l.CenterName = in.CenterName
+	}
+	switch {
+	case in.CourseID != nil && refs.Course != nil:
+		l.CourseID, l.CourseName = &refs.Course.ID, &refs.Course.Name
+	case in.CourseID != nil:
+		l.CourseID, l.CourseName = nil, in.CourseName
+	case in.CourseName != nil:
+		l.CourseName = in.CourseName
+	}
+	keep(&l.StudentAddress, in.StudentAddress)
+	if in.HasGuardian != nil {
+		l.HasGuardian = *in.HasGuardian
+	}
+	keep(&l.GuardianName, in.GuardianName)
+	keep(&l.GuardianPhone, in.GuardianPhone)
+	keep(&l.GuardianEmail, in.GuardianEmail)
+	keep(&l.GuardianAddress, in.GuardianAddress)
+	if in.Step != nil {
+		l.OnboardingStep = *in.Step
+	}
+	if in.Source != nil {
+		l.Source = *in.Source
+	}
+	l.LastSavedAt, l.UpdatedAt = now, now
+	return l
+}
+
+// keep overwrites *dst with v when v is given.
+func keep(dst **string, v *string) {
+	if v != nil {
+		*dst = v
+	}
 }
 
 // SaveWarnings explains, after a save, what was saved differently from what was

@@ -52,8 +52,6 @@ func ParseConvert(body []byte) (string, error) {
 
 // Apply returns l after the status change ch at time now, or ErrLeadConverted.
 // The first move to CONTACTED records when and by whom; later moves keep it.
-// Stores run this rule as one conditional UPDATE; the conformance suite checks
-// their result against Apply.
 func (ch StatusChange) Apply(l Lead, now time.Time) (Lead, error) {
 	if l.Status == StatusConverted {
 		return l, ErrLeadConverted
@@ -66,6 +64,23 @@ func (ch StatusChange) Apply(l Lead, now time.Time) (Lead, error) {
 	}
 	l.UpdatedAt = now
 	return l, nil
+}
+
+// ConvertTo returns l converted to the student at now: CONVERTED, with
+// convertedAt and convertedToStudentId. Converting again to the same student
+// changes nothing (changed is false); to another student it returns
+// ErrConvertedToOther. Whether the student exists is the store's to check.
+func (l Lead) ConvertTo(studentID string, now time.Time) (out Lead, changed bool, err error) {
+	if l.Status == StatusConverted {
+		if l.ConvertedToStudentID != nil && *l.ConvertedToStudentID == studentID {
+			return l, false, nil
+		}
+		return l, false, ErrConvertedToOther
+	}
+	l.Status = StatusConverted
+	l.ConvertedAt, l.ConvertedToStudentID = &now, &studentID
+	l.UpdatedAt = now
+	return l, true, nil
 }
 
 // ListFilter selects a page of leads, newest createdAt first.

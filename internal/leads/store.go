@@ -9,54 +9,45 @@ import (
 // it (internal/sqlite, internal/postgres) and one conformance suite
 // (internal/storetest) holds both to the same behaviour.
 //
-// Every method that changes data is atomic: it commits all of its change or none.
-// Times passed in are already Now()-normalised (UTC, microseconds). Errors are
-// the *Error values of this package where the caller can act on them; anything
-// else is internal and never shown to a client.
+// Changes to leads go through Update: the rules of this package (ops.go) run
+// inside one transaction of the engine, over the primitives of Tx, so that the
+// algorithm of every change is written once, here, and the engines differ only
+// in SQL. Reference data is written by one upsert per row.
+//
+// Times passed in are already Timestamp-normalised (UTC, microseconds). Errors
+// are the *Error values of this package where the caller can act on them;
+// anything else is internal and never shown to a client.
 type Store interface {
-	// SaveFromOnboarding creates the user's lead or updates it, following the
-	// rules documented on SaveInput, in one statement or one transaction that is
-	// safe when many saves for one user race: exactly one of them creates.
-	// It returns ErrUserNotFound when the user has no record.
-	SaveFromOnboarding(ctx context.Context, userID string, in SaveInput, now time.Time) (lead Lead, created bool, err error)
+	// Update runs fn in one transaction and commits it when fn returns nil;
+	// when fn fails nothing of it is kept. fn must do nothing but storage work
+	// through tx: the engine may run it again when the database aborted the
+	// transaction for a conflict with another (a deadlock, a serialization
+	// failure), and on SQLite it runs on the one writer, so it must be quick.
+	// fn gets a context of the engine's that it must pass to tx.
+	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+
 	// Lead returns the lead with the given id, or ErrLeadNotFound.
 	Lead(ctx context.Context, id string) (Lead, error)
 	// LeadByUser returns the user's lead, or ErrLeadNotFound.
 	LeadByUser(ctx context.Context, userID string) (Lead, error)
 	// ListLeads returns a page of leads, newest createdAt first (ties by id,
-	// descending), with the exact number of leads matching the filter.
+	// descending), with the exact number of leads matching the filter, both
+	// read in one snapshot.
 	ListLeads(ctx context.Context, f ListFilter) (LeadPage, error)
-	// UpdateStatus applies ch (see StatusChange.Apply) atomically. It returns
-	// ErrLeadNotFound or ErrLeadConverted.
-	UpdateStatus(ctx context.Context, id string, ch StatusChange, now time.Time) (Lead, error)
-	// Convert marks the lead CONVERTED to the student: convertedAt = now,
-	// convertedToStudentId = studentID. Converting again to the same student
-	// changes nothing; to another student it returns ErrConvertedToOther. It
-	// returns ErrLeadNotFound, or ErrStudentNotFound (lead unchanged).
-	Convert(ctx context.Context, id, studentID string, now time.Time) (Lead, error)
-	// CompleteOnboarding finishes the user's enrolment: it finds the student
-	// linked to the user or creates one (a new UUID), and converts the user's
-	// lead to it unless the lead is already converted. Calling it again changes
-	// nothing. It returns ErrLeadNotFound when the user has no lead.
-	CompleteOnboarding(ctx context.Context, userID string, now time.Time) (Lead, error)
-	// DeleteLead erases the lead and everything recorded about it, or returns
-	// ErrLeadNotFound.
-	DeleteLead(ctx context.Context, id string) error
 
 	// PutUser creates or replaces a user; created tells which.
-	PutUser(ctx context.Context, u User) (created bool, err error)
-	// ProvisionUser keeps the user's record in step with a token's claims (each
-	// may be nil): with both name and email it creates the record when missing;
-	// every non-nil claim overwrites the stored field of an existing record.
-	ProvisionUser(ctx context.Context, id string, name, email, phone *string) error
+	PutUser(ctx context.Context, u User, now time.Time) (created bool, err error)
+	// ProvisionUser keeps the user's record in step with a token's claims
+	// (see Claims). It writes only when the claims differ from the record.
+	ProvisionUser(ctx context.Context, c Claims, now time.Time) error
 	// PutLocation, PutCenter, PutCourse and PutStudent create or replace one
-	// reference row. A reference to a row that does not exist (locationId,
-	// centerId, userId) is an Invalid error naming that field; a student whose
-	// userId already belongs to another student is a CodeConflict error.
+	// reference row. A reference to a row that does not exist is
+	// ErrUnknownLocation, ErrUnknownCenter or ErrUnknownUser; a student whose
+	// userId already belongs to another student is ErrStudentUserTaken.
 	PutLocation(ctx context.Context, l Location) (created bool, err error)
 	PutCenter(ctx context.Context, c Center) (created bool, err error)
 	PutCourse(ctx context.Context, c Course) (created bool, err error)
-	PutStudent(ctx context.Context, s Student) (created bool, err error)
+	PutStudent(ctx context.Context, s Student, now time.Time) (created bool, err error)
 	// Locations lists every location by name; Centers and Courses list those
 	// of one location or centre by name ("" for all).
 	Locations(ctx context.Context) ([]Location, error)
@@ -67,4 +58,58 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the database; every acknowledged write is on disk.
 	Close() error
+}
+
+// Tx is one transaction of a Store, as the rules of this package use it. Every
+// read of a lead or user locks the row until the transaction ends (on SQLite
+// the single writer makes every transaction exclusive), so that a rule decides
+// on data that cannot change under it.
+type Tx interface {
+	// ProvisionUser is Store.ProvisionUser inside the transaction, so a save
+	// provisions its user in the same round of statements.
+	ProvisionUser(ctx context.Context, c Claims, now time.Time) error
+	// LockUser returns the user's record, or ErrUserNotFound. Holding the
+	// user's lock serialises the saves of one user, so "is there a lead yet?"
+	// has one answer at a time.
+	LockUser(ctx context.Context, id string) (User, error)
+	// LockLead and LockLeadOfUser return a lead, or ErrLeadNotFound.
+	LockLead(ctx context.Context, id string) (Lead, error)
+	LockLeadOfUser(ctx context.Context, userID string) (Lead, error)
+	// References returns the rows that a save's reference ids name (nil ids,
+	// and ids with no row, give nil).
+	References(ctx context.Context, locationID, centerID, courseID *string) (References, error)
+	// InsertLead stores a new lead and returns it with its new id.
+	InsertLead(ctx context.Context, l Lead) (Lead, error)
+	// UpdateLead stores every field of an existing lead.
+	UpdateLead(ctx context.Context, l Lead) error
+	// DeleteLead erases a lead and everything recorded about it, or returns
+	// ErrLeadNotFound.
+	DeleteLead(ctx context.Context, id string) error
+	// StudentExists reports whether the student is in the reference table.
+	StudentExists(ctx context.Context, id string) (bool, error)
+	// StudentOfUser returns the student linked to the user, creating one (a
+	// new id) when there is none.
+	StudentOfUser(ctx context.Context, userID string, now time.Time) (string, error)
+}
+
+// Claims are the profile claims of a token, for just-in-time provisioning:
+// with both Name and Email the user's record is created when missing; every
+// non-nil claim overwrites the stored field of an existing record.
+type Claims struct {
+	UserID             string
+	Name, Email, Phone *string
+}
+
+// Empty reports whether the token carries no profile claim.
+func (c Claims) Empty() bool { return c.Name == nil && c.Email == nil && c.Phone == nil }
+
+// CanCreate reports whether the claims are enough to create a record.
+func (c Claims) CanCreate() bool { return c.Name != nil && c.Email != nil }
+
+// Matches reports whether the stored user already holds every claim given.
+func (c Claims) Matches(u User) bool {
+	same := func(claim, stored *string) bool {
+		return claim == nil || (stored != nil && *claim == *stored)
+	}
+	return same(c.Name, &u.FullName) && same(c.Email, &u.Email) && same(c.Phone, u.Phone)
 }

@@ -19,107 +19,30 @@ const leadColumns = `id, user_id, full_name, email, phone, training_location, tr
 	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
 	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at`
 
+// leadValues returns a lead's fields in leadColumns order, as stored.
+func leadValues(l leads.Lead) []any {
+	return []any{l.ID, l.UserID, l.FullName, l.Email, l.Phone, l.TrainingLocation, l.TrainingLocationName,
+		l.CenterID, l.CenterName, l.StudentAddress, l.CourseID, l.CourseName, l.HasGuardian, l.GuardianName,
+		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, l.LastSavedAt, string(l.Status), l.Source,
+		l.Notes, l.ContactedAt, l.ContactedBy, l.ConvertedAt, l.ConvertedToStudentID,
+		l.CreatedAt, l.UpdatedAt}
+}
+
 // scanLead reads one row of leadColumns, after the extra leading columns of
 // first (if any).
 func scanLead(row pgx.Row, first ...any) (leads.Lead, error) {
 	var l leads.Lead
-	var status string
 	dest := append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
 		&l.TrainingLocationName, &l.CenterID, &l.CenterName, &l.StudentAddress, &l.CourseID, &l.CourseName,
 		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
-		&l.OnboardingStep, &l.LastSavedAt, &status, &l.Source, &l.Notes, &l.ContactedAt, &l.ContactedBy,
-		&l.ConvertedAt, &l.ConvertedToStudentID, &l.CreatedAt, &l.UpdatedAt)
+		&l.OnboardingStep, &l.LastSavedAt, &l.Status, &l.Source, &l.Notes, &l.ContactedAt,
+		&l.ContactedBy, &l.ConvertedAt, &l.ConvertedToStudentID, &l.CreatedAt, &l.UpdatedAt)
 	if err := row.Scan(dest...); err != nil {
 		return leads.Lead{}, err
 	}
-	l.Status = leads.Status(status)
-	// pgx reads timestamptz in the local zone; the contract speaks UTC.
-	l.LastSavedAt, l.CreatedAt, l.UpdatedAt = l.LastSavedAt.UTC(), l.CreatedAt.UTC(), l.UpdatedAt.UTC()
-	for _, t := range []*time.Time{l.ContactedAt, l.ConvertedAt} {
-		if t != nil {
-			*t = t.UTC()
-		}
-	}
+	utc(&l.LastSavedAt, &l.CreatedAt, &l.UpdatedAt)
+	utc(l.ContactedAt, l.ConvertedAt)
 	return l, nil
-}
-
-// saveSQL is the whole save: the user's fields, the reference names and the merge
-// rules of leads.SaveInput in one upsert. Parameters:
-// $1 new id, $2 user, $3 training location, $4 centre id, $5 centre name,
-// $6 student address, $7 course id, $8 course name, $9 has guardian,
-// $10-$13 guardian name, phone, email, address, $14 step, $15 source, $16 now.
-// A parameter that is NULL means "not given". The SET expressions see the
-// stored row as leads and the would-be new row as excluded.
-const saveSQL = `
-INSERT INTO leads (id, user_id, full_name, email, phone, training_location, training_location_name,
-	center_id, center_name, student_address, course_id, course_name, has_guardian, guardian_name,
-	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
-	created_at, updated_at)
-SELECT $1::text, u.id, u.full_name, u.email, u.phone, $3::text, l.name,
-	c.id, COALESCE(c.name, $5::text), $6::text, co.id, COALESCE(co.name, $8::text), COALESCE($9::boolean, false),
-	$10::text, $11::text, $12::text, $13::text, COALESCE($14::integer, 1), $16::timestamptz, 'PENDING',
-	COALESCE($15::text, 'onboarding_save_and_exit'), $16::timestamptz, $16::timestamptz
-FROM users u
-LEFT JOIN locations l ON l.id = $3::text
-LEFT JOIN centers c ON c.id = $4::text
-LEFT JOIN courses co ON co.id = $7::text
-WHERE u.id = $2::text
-ON CONFLICT (user_id) DO UPDATE SET
-	full_name = excluded.full_name,
-	email = excluded.email,
-	phone = COALESCE(excluded.phone, leads.phone),
-	training_location = CASE WHEN $3::text IS NULL THEN leads.training_location ELSE excluded.training_location END,
-	training_location_name = CASE WHEN $3::text IS NULL THEN leads.training_location_name ELSE excluded.training_location_name END,
-	center_id = CASE WHEN $4::text IS NULL THEN leads.center_id ELSE excluded.center_id END,
-	center_name = CASE WHEN $4::text IS NULL AND $5::text IS NULL THEN leads.center_name ELSE excluded.center_name END,
-	student_address = COALESCE($6::text, leads.student_address),
-	course_id = CASE WHEN $7::text IS NULL THEN leads.course_id ELSE excluded.course_id END,
-	course_name = CASE WHEN $7::text IS NULL AND $8::text IS NULL THEN leads.course_name ELSE excluded.course_name END,
-	has_guardian = COALESCE($9::boolean, leads.has_guardian),
-	guardian_name = COALESCE($10::text, leads.guardian_name),
-	guardian_phone = COALESCE($11::text, leads.guardian_phone),
-	guardian_email = COALESCE($12::text, leads.guardian_email),
-	guardian_address = COALESCE($13::text, leads.guardian_address),
-	onboarding_step = COALESCE($14::integer, leads.onboarding_step),
-	source = COALESCE($15::text, leads.source),
-	status = CASE WHEN leads.status IN ('PENDING', 'LOST') THEN 'PENDING' ELSE leads.status END,
-	last_saved_at = excluded.last_saved_at,
-	updated_at = excluded.updated_at
-RETURNING ` + leadColumns
-
-// SaveFromOnboarding creates or updates the user's lead in one statement. The
-// lead was created when the returned id is the one generated here.
-func (s *Store) SaveFromOnboarding(ctx context.Context, userID string, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return leads.Lead{}, false, fmt.Errorf("postgres: new lead id: %w", err)
-	}
-	newID := id.String()
-	var l leads.Lead
-	err = retryDeadlock(func() error {
-		var err error
-		l, err = scanLead(s.pool.QueryRow(ctx, saveSQL, newID, userID, in.TrainingLocation, in.CenterID,
-			in.CenterName, in.StudentAddress, in.CourseID, in.CourseName, in.HasGuardian, in.GuardianName,
-			in.GuardianPhone, in.GuardianEmail, in.GuardianAddress, in.Step, in.Source, now))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return leads.Lead{}, false, leads.ErrUserNotFound
-	}
-	if err != nil {
-		return leads.Lead{}, false, fmt.Errorf("postgres: save lead: %w", err)
-	}
-	return l, l.ID == newID, nil
-}
-
-// Lead returns the lead with the given id.
-func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
-	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE id = $1`, id)
-}
-
-// LeadByUser returns the user's lead.
-func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
-	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1`, userID)
 }
 
 // querier is what the pool and a transaction have in common.
@@ -137,6 +60,16 @@ func oneLead(ctx context.Context, q querier, query string, args ...any) (leads.L
 		return leads.Lead{}, fmt.Errorf("postgres: read lead: %w", err)
 	}
 	return l, nil
+}
+
+// Lead returns the lead with the given id.
+func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
+	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE id = $1`, id)
+}
+
+// LeadByUser returns the user's lead.
+func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
+	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1`, userID)
 }
 
 // filterWhere returns the WHERE clause of a list filter and its arguments,
@@ -189,123 +122,137 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	return page, nil
 }
 
-// UpdateStatus changes the status in one conditional statement; the first move
-// to CONTACTED records when and by whom (SET expressions see the old row).
-// Only when it changes nothing does a second query tell why.
-func (s *Store) UpdateStatus(ctx context.Context, id string, ch leads.StatusChange, now time.Time) (leads.Lead, error) {
-	var l leads.Lead
-	err := retryDeadlock(func() error {
-		var err error
-		l, err = oneLead(ctx, s.pool, `UPDATE leads SET
-			status = $2::text,
-			contacted_at = CASE WHEN contacted_at IS NULL AND $2::text = 'CONTACTED' THEN $4::timestamptz ELSE contacted_at END,
-			contacted_by = CASE WHEN contacted_at IS NULL AND $2::text = 'CONTACTED' THEN $3::text ELSE contacted_by END,
-			updated_at = $4::timestamptz
-			WHERE id = $1 AND status <> 'CONVERTED'
-			RETURNING `+leadColumns, id, string(ch.Status), ch.ContactedBy, now)
-		return err
+// Update runs fn in a transaction, and once more when PostgreSQL aborted it
+// for a conflict with another transaction.
+func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {
+	return retryConflict(func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(ctx, &tx{t}) })
 	})
-	if !errors.Is(err, leads.ErrLeadNotFound) {
-		return l, err
-	}
-	// Nothing updated: either there is no such lead or it is converted, which
-	// is final, so the answer cannot change between the two statements.
-	if _, err := s.Lead(ctx, id); err != nil {
-		return leads.Lead{}, err
-	}
-	return leads.Lead{}, leads.ErrLeadConverted
 }
 
-// convertSQL converts a lead that is not converted yet: $1 lead, $2 student, $3 now.
-const convertSQL = `UPDATE leads SET
-	status = 'CONVERTED', converted_at = $3::timestamptz, converted_to_student_id = $2::text, updated_at = $3::timestamptz
-	WHERE id = $1 AND status <> 'CONVERTED'
-	RETURNING ` + leadColumns
+// tx is a leads.Tx on a pgx transaction. Its reads lock the rows they return
+// (FOR NO KEY UPDATE: the foreign-key checks of other rows pointing at them
+// still pass).
+type tx struct{ tx pgx.Tx }
 
-// Convert marks the lead converted to the student in one conditional statement,
-// following leads.Store.Convert. When it changes nothing, the lead is missing
-// or already converted (a final state), and reading it tells which.
-func (s *Store) Convert(ctx context.Context, id, studentID string, now time.Time) (leads.Lead, error) {
-	var l leads.Lead
-	err := retryDeadlock(func() error {
-		var err error
-		l, err = oneLead(ctx, s.pool, convertSQL, id, studentID, now)
-		return err
-	})
-	switch {
-	case errCode(err) == codeForeignKey:
-		return leads.Lead{}, leads.ErrStudentNotFound
-	case !errors.Is(err, leads.ErrLeadNotFound):
-		return l, err
+// ProvisionUser runs provisionSQL.
+func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
+	query, args := provisionSQL(c, now)
+	if _, err := t.tx.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("postgres: provision user: %w", err)
 	}
-	l, err = s.Lead(ctx, id)
+	return nil
+}
+
+// LockUser reads and locks the user's record.
+func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
+	u := leads.User{ID: id}
+	err := t.tx.QueryRow(ctx, `SELECT full_name, email, phone FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).
+		Scan(&u.FullName, &u.Email, &u.Phone)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return leads.User{}, leads.ErrUserNotFound
+	}
 	if err != nil {
-		return leads.Lead{}, err
+		return leads.User{}, fmt.Errorf("postgres: read user: %w", err)
 	}
-	if l.ConvertedToStudentID != nil && *l.ConvertedToStudentID == studentID {
-		return l, nil
-	}
-	return leads.Lead{}, leads.ErrConvertedToOther
+	return u, nil
 }
 
-// CompleteOnboarding finds or creates the user's student and converts the lead
-// to it in one transaction. Locking the lead row first makes concurrent calls
-// for one user queue; each later one then sees the lead converted.
-func (s *Store) CompleteOnboarding(ctx context.Context, userID string, now time.Time) (leads.Lead, error) {
-	var out leads.Lead
-	err := retryDeadlock(func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			l, err := oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1 FOR UPDATE`, userID)
-			if err != nil {
-				return err
-			}
-			if l.Status == leads.StatusConverted {
-				out = l
-				return nil
-			}
-			id, err := uuid.NewV7()
-			if err != nil {
-				return fmt.Errorf("postgres: new student id: %w", err)
-			}
-			// The unique index on students.user_id makes this a find-or-create
-			// that is safe against a concurrent PutStudent for the same user.
-			var studentID string
-			err = tx.QueryRow(ctx, `WITH ins AS (
-					INSERT INTO students (id, user_id, created_at) VALUES ($1, $2, $3)
-					ON CONFLICT (user_id) DO NOTHING RETURNING id)
-				SELECT id FROM ins UNION ALL SELECT id FROM students WHERE user_id = $2`,
-				id.String(), userID, now).Scan(&studentID)
-			if errors.Is(err, pgx.ErrNoRows) {
-				// A student for the user committed after this statement's
-				// snapshot was taken; a new statement sees it.
-				err = tx.QueryRow(ctx, `SELECT id FROM students WHERE user_id = $1`, userID).Scan(&studentID)
-			}
-			if err != nil {
-				return fmt.Errorf("postgres: find or create student: %w", err)
-			}
-			out, err = oneLead(ctx, tx, convertSQL, l.ID, studentID, now)
-			return err
-		})
-	})
+// LockLead reads and locks a lead by id.
+func (t *tx) LockLead(ctx context.Context, id string) (leads.Lead, error) {
+	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 FOR NO KEY UPDATE`, id)
+}
+
+// LockLeadOfUser reads and locks a user's lead.
+func (t *tx) LockLeadOfUser(ctx context.Context, userID string) (leads.Lead, error) {
+	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1 FOR NO KEY UPDATE`, userID)
+}
+
+// References reads the rows a save's ids name, in one statement.
+func (t *tx) References(ctx context.Context, locationID, centerID, courseID *string) (leads.References, error) {
+	var r [6]*string
+	err := t.tx.QueryRow(ctx, `SELECT l.id, l.name, c.id, c.name, co.id, co.name
+		FROM (SELECT 1) AS one
+		LEFT JOIN locations l ON l.id = $1
+		LEFT JOIN centers c ON c.id = $2
+		LEFT JOIN courses co ON co.id = $3`, locationID, centerID, courseID).
+		Scan(&r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
 	if err != nil {
-		return leads.Lead{}, err
+		return leads.References{}, fmt.Errorf("postgres: read references: %w", err)
 	}
-	return out, nil
+	return leads.NewReferences(r), nil
 }
 
-// DeleteLead erases the lead; the lead row is everything recorded about it.
-func (s *Store) DeleteLead(ctx context.Context, id string) error {
-	var n int64
-	err := retryDeadlock(func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM leads WHERE id = $1`, id)
-		n = tag.RowsAffected()
-		return err
-	})
+// InsertLead stores a new lead under a new id.
+func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return leads.Lead{}, fmt.Errorf("postgres: new lead id: %w", err)
+	}
+	l.ID = id.String()
+	_, err = t.tx.Exec(ctx, `INSERT INTO leads (`+leadColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+			$21, $22, $23, $24, $25, $26, $27, $28)`, leadValues(l)...)
+	if err != nil {
+		return leads.Lead{}, fmt.Errorf("postgres: insert lead: %w", err)
+	}
+	return l, nil
+}
+
+// UpdateLead stores every field of the lead.
+func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
+	_, err := t.tx.Exec(ctx, `UPDATE leads SET user_id = $2, full_name = $3, email = $4, phone = $5,
+		training_location = $6, training_location_name = $7, center_id = $8, center_name = $9,
+		student_address = $10, course_id = $11, course_name = $12, has_guardian = $13, guardian_name = $14,
+		guardian_phone = $15, guardian_email = $16, guardian_address = $17, onboarding_step = $18,
+		last_saved_at = $19, status = $20, source = $21, notes = $22, contacted_at = $23, contacted_by = $24,
+		converted_at = $25, converted_to_student_id = $26, created_at = $27, updated_at = $28
+		WHERE id = $1`, leadValues(l)...)
+	if err != nil {
+		return fmt.Errorf("postgres: update lead: %w", err)
+	}
+	return nil
+}
+
+// DeleteLead erases the lead; rows recorded about it go with it (ON DELETE
+// CASCADE).
+func (t *tx) DeleteLead(ctx context.Context, id string) error {
+	tag, err := t.tx.Exec(ctx, `DELETE FROM leads WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("postgres: delete lead: %w", err)
 	}
-	if n == 0 {
+	if tag.RowsAffected() == 0 {
 		return leads.ErrLeadNotFound
 	}
 	return nil
+}
+
+// StudentExists reports whether the student is in the reference table.
+func (t *tx) StudentExists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE id = $1)`, id).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("postgres: find student: %w", err)
+	}
+	return ok, nil
+}
+
+// StudentOfUser finds the user's student, or creates one.
+func (t *tx) StudentOfUser(ctx context.Context, userID string, now time.Time) (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("postgres: new student id: %w", err)
+	}
+	// The unique index on students.user_id makes this a find-or-create; the
+	// insert waits for a concurrent one for the user, which the next statement
+	// then sees.
+	if _, err := t.tx.Exec(ctx, `INSERT INTO students (id, user_id, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id) DO NOTHING`, id.String(), userID, now); err != nil {
+		return "", fmt.Errorf("postgres: create student: %w", err)
+	}
+	var studentID string
+	if err := t.tx.QueryRow(ctx, `SELECT id FROM students WHERE user_id = $1`, userID).Scan(&studentID); err != nil {
+		return "", fmt.Errorf("postgres: find student: %w", err)
+	}
+	return studentID, nil
 }

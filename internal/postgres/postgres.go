@@ -1,10 +1,9 @@
 // Package postgres is the server storage engine: a leads.Store on PostgreSQL
 // through pgx and its connection pool.
 //
-// Every write that changes lead data is one statement (the save, a status
-// change, a conversion, a delete) except CompleteOnboarding, which is one short
-// transaction. List totals come from lead_counts, a sharded counter table the
-// triggers of the schema keep exact.
+// Every change to a lead is one transaction (Update) in which the rules of
+// internal/leads run over the row locks of tx. List totals come from
+// lead_counts, a sharded counter table the triggers of the schema keep exact.
 package postgres
 
 import (
@@ -14,6 +13,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -101,9 +101,10 @@ func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
 
 // SQLSTATE codes the store acts on.
 const (
-	codeForeignKey = "23503"
-	codeUnique     = "23505"
-	codeDeadlock   = "40P01"
+	codeForeignKey    = "23503"
+	codeUnique        = "23505"
+	codeDeadlock      = "40P01"
+	codeSerialization = "40001"
 )
 
 // errCode returns the SQLSTATE of err, or "".
@@ -115,13 +116,36 @@ func errCode(err error) string {
 	return ""
 }
 
-// retryDeadlock runs fn, and once more when PostgreSQL broke a deadlock by
-// aborting it: the counter triggers lock their rows in key order, so a
-// deadlock is unexpected, and a second try of a rolled-back statement is safe.
-func retryDeadlock(fn func() error) error {
+// translate turns the constraint failures a statement can meet into the
+// domain errors the caller names (nil: not expected there, kept as is), by
+// SQLSTATE.
+func translate(err, onForeignKey, onUnique error) error {
+	switch code := errCode(err); {
+	case code == codeForeignKey && onForeignKey != nil:
+		return onForeignKey
+	case code == codeUnique && onUnique != nil:
+		return onUnique
+	}
+	return err
+}
+
+// retryConflict runs fn, and once more when PostgreSQL aborted it to break a
+// deadlock or a serialization conflict: the transaction was rolled back, so a
+// second try is safe.
+func retryConflict(fn func() error) error {
 	err := fn()
-	if errCode(err) == codeDeadlock {
+	if code := errCode(err); code == codeDeadlock || code == codeSerialization {
 		err = fn()
 	}
 	return err
+}
+
+// utc puts times read from the database in UTC: pgx reads timestamptz in the
+// local zone, and the contract speaks UTC.
+func utc(ts ...*time.Time) {
+	for _, t := range ts {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
 }

@@ -85,7 +85,7 @@ func TestStore(t *testing.T) {
 func seed(tb testing.TB, st leads.Store, n int) {
 	s := st.(*Store)
 	ctx := context.Background()
-	now := leads.Now(time.Now())
+	now := leads.Timestamp(time.Now())
 	steps := []struct {
 		sql  string
 		args []any
@@ -191,10 +191,10 @@ func TestCountsUnderConcurrentMoves(t *testing.T) {
 	ids := make([]string, users)
 	for i := range users {
 		uid := fmt.Sprintf("u%d", i)
-		if _, err := s.PutUser(ctx, leads.User{ID: uid, FullName: uid, Email: uid + "@example.com"}); err != nil {
+		if _, err := s.PutUser(ctx, leads.User{ID: uid, FullName: uid, Email: uid + "@example.com"}, leads.Timestamp(time.Now())); err != nil {
 			t.Fatal(err)
 		}
-		l, _, err := s.SaveFromOnboarding(ctx, uid, leads.SaveInput{}, leads.Now(time.Now()))
+		l, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: uid}, leads.SaveInput{}, leads.Timestamp(time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,9 +209,9 @@ func TestCountsUnderConcurrentMoves(t *testing.T) {
 				var err error
 				if m%2 == 0 {
 					c := centres[(w+m)%len(centres)]
-					_, _, err = s.SaveFromOnboarding(ctx, fmt.Sprintf("u%d", i), leads.SaveInput{CenterID: &c}, leads.Now(time.Now()))
+					_, _, err = leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: fmt.Sprintf("u%d", i)}, leads.SaveInput{CenterID: &c}, leads.Timestamp(time.Now()))
 				} else {
-					_, err = s.UpdateStatus(ctx, ids[i], leads.StatusChange{Status: statuses[(w+m)%len(statuses)]}, leads.Now(time.Now()))
+					_, err = leads.UpdateStatus(ctx, s, ids[i], leads.StatusChange{Status: statuses[(w+m)%len(statuses)]}, leads.Timestamp(time.Now()))
 				}
 				if err != nil {
 					t.Errorf("worker %d move %d: %v", w, m, err)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,116 +10,114 @@ import (
 	"github.com/leads/leads/internal/leads"
 )
 
-// put runs an upsert that ends in RETURNING (xmax = 0), true only for a row
-// this statement inserted, and reports whether it created the row. Replacing
-// by ON CONFLICT DO UPDATE keeps the row, so the ON DELETE actions of rows
-// pointing at it do not fire.
-func (s *Store) put(ctx context.Context, upsert string, args ...any) (created bool, err error) {
-	err = s.pool.QueryRow(ctx, upsert, args...).Scan(&created)
+// put creates a row with insert (which does nothing when the id exists) or else
+// replaces it with update, in one transaction, and reports which happened.
+// Replacing by UPDATE rather than DELETE and INSERT keeps the row, so the
+// ON DELETE actions of rows pointing at it do not fire.
+func (s *Store) put(ctx context.Context, insert, update string, args ...any) (created bool, err error) {
+	return s.putWith(ctx, insert, args, update, args)
+}
+
+// putWith is put with arguments of its own for the update.
+func (s *Store) putWith(ctx context.Context, insert string, insertArgs []any, update string, updateArgs []any) (created bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, insert, insertArgs...)
+		if err != nil {
+			return err
+		}
+		if created = tag.RowsAffected() == 1; created {
+			return nil
+		}
+		_, err = tx.Exec(ctx, update, updateArgs...)
+		return err
+	})
 	return created, err
 }
 
-// refError turns a foreign-key failure of a reference write into the domain
-// error naming field, and wraps anything else.
-func refError(err error, what, field string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errCode(err) == codeForeignKey:
-		return leads.Invalid(leads.FieldError{Field: field, Message: "no such " + what})
-	}
-	return fmt.Errorf("postgres: put reference to %s: %w", what, err)
-}
-
 // PutUser creates or replaces a user.
-func (s *Store) PutUser(ctx context.Context, u leads.User) (bool, error) {
-	created, err := s.put(ctx, `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $5)
-		ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, email = excluded.email,
-			phone = excluded.phone, updated_at = excluded.updated_at
-		RETURNING xmax = 0`, u.ID, u.FullName, u.Email, u.Phone, leads.Now(time.Now()))
+func (s *Store) PutUser(ctx context.Context, u leads.User, now time.Time) (bool, error) {
+	created, err := s.put(ctx,
+		`INSERT INTO users (id, full_name, email, phone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+		ON CONFLICT (id) DO NOTHING`,
+		`UPDATE users SET full_name = $2, email = $3, phone = $4, updated_at = $5 WHERE id = $1`,
+		u.ID, u.FullName, u.Email, u.Phone, now)
 	if err != nil {
 		return false, fmt.Errorf("postgres: put user: %w", err)
 	}
 	return created, nil
 }
 
-// ProvisionUser keeps the user's record in step with a token's claims. It reads
-// first, so a request whose claims match the record (the usual case) costs no
-// write.
-func (s *Store) ProvisionUser(ctx context.Context, id string, name, email, phone *string) error {
-	var curName, curEmail string
-	var curPhone *string
-	err := s.pool.QueryRow(ctx, `SELECT full_name, email, phone FROM users WHERE id = $1`, id).
-		Scan(&curName, &curEmail, &curPhone)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		if name == nil || email == nil {
-			return nil
-		}
-	case err != nil:
-		return fmt.Errorf("postgres: provision user: %w", err)
-	default:
-		if same(name, &curName) && same(email, &curEmail) && (phone == nil || (curPhone != nil && *phone == *curPhone)) {
-			return nil
-		}
-	}
-	now := leads.Now(time.Now())
-	// Each statement writes only the given claims, so a race with another
-	// writer loses nothing.
-	if name != nil && email != nil {
-		_, err = s.pool.Exec(ctx, `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
+// provisionSQL is the one conditional statement that provisions a user from
+// token claims: it writes only the given claims, and only when they differ
+// from the record, so a request whose claims match (the usual case) writes
+// nothing, and a race with another writer loses nothing. With a name and an
+// e-mail it creates the record when missing.
+func provisionSQL(c leads.Claims, now time.Time) (string, []any) {
+	args := []any{c.UserID, c.Name, c.Email, c.Phone, now}
+	if c.CanCreate() {
+		return `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $5)
-			ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, email = excluded.email,
-				phone = COALESCE(excluded.phone, users.phone), updated_at = excluded.updated_at`,
-			id, name, email, phone, now)
-	} else {
-		_, err = s.pool.Exec(ctx, `UPDATE users SET full_name = COALESCE($2, full_name),
-			email = COALESCE($3, email), phone = COALESCE($4, phone), updated_at = $5 WHERE id = $1`,
-			id, name, email, phone, now)
+			ON CONFLICT (id) DO UPDATE SET full_name = $2, email = $3, phone = COALESCE($4, users.phone), updated_at = $5
+			WHERE (users.full_name, users.email, users.phone) IS DISTINCT FROM ($2, $3, COALESCE($4, users.phone))`, args
 	}
-	if err != nil {
+	return `UPDATE users SET full_name = COALESCE($2, full_name), email = COALESCE($3, email),
+		phone = COALESCE($4, phone), updated_at = $5
+		WHERE id = $1 AND (full_name, email, phone) IS DISTINCT FROM
+			(COALESCE($2, full_name), COALESCE($3, email), COALESCE($4, phone))`, args
+}
+
+// ProvisionUser runs provisionSQL, on its own: one statement, one round trip.
+func (s *Store) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
+	query, args := provisionSQL(c, now)
+	if _, err := s.pool.Exec(ctx, query, args...); err != nil {
 		return fmt.Errorf("postgres: provision user: %w", err)
 	}
 	return nil
 }
 
-// same reports whether a claim is absent or equal to the stored value.
-func same(claim, stored *string) bool { return claim == nil || *claim == *stored }
-
 // PutLocation creates or replaces a location.
 func (s *Store) PutLocation(ctx context.Context, l leads.Location) (bool, error) {
-	created, err := s.put(ctx, `INSERT INTO locations (id, name) VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name RETURNING xmax = 0`, l.ID, l.Name)
-	return created, refError(err, "location", "id")
+	created, err := s.put(ctx,
+		`INSERT INTO locations (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+		`UPDATE locations SET name = $2 WHERE id = $1`, l.ID, l.Name)
+	if err != nil {
+		return false, fmt.Errorf("postgres: put location: %w", err)
+	}
+	return created, nil
 }
 
 // PutCenter creates or replaces a centre.
 func (s *Store) PutCenter(ctx context.Context, c leads.Center) (bool, error) {
-	created, err := s.put(ctx, `INSERT INTO centers (id, name, location_id) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, location_id = excluded.location_id
-		RETURNING xmax = 0`, c.ID, c.Name, c.LocationID)
-	return created, refError(err, "location", "locationId")
+	created, err := s.put(ctx,
+		`INSERT INTO centers (id, name, location_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+		`UPDATE centers SET name = $2, location_id = $3 WHERE id = $1`, c.ID, c.Name, c.LocationID)
+	if err != nil {
+		return false, fmt.Errorf("postgres: put centre: %w", translate(err, leads.ErrUnknownLocation, nil))
+	}
+	return created, nil
 }
 
 // PutCourse creates or replaces a course.
 func (s *Store) PutCourse(ctx context.Context, c leads.Course) (bool, error) {
-	created, err := s.put(ctx, `INSERT INTO courses (id, name, center_id) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, center_id = excluded.center_id
-		RETURNING xmax = 0`, c.ID, c.Name, c.CenterID)
-	return created, refError(err, "centre", "centerId")
+	created, err := s.put(ctx,
+		`INSERT INTO courses (id, name, center_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+		`UPDATE courses SET name = $2, center_id = $3 WHERE id = $1`, c.ID, c.Name, c.CenterID)
+	if err != nil {
+		return false, fmt.Errorf("postgres: put course: %w", translate(err, leads.ErrUnknownCenter, nil))
+	}
+	return created, nil
 }
 
 // PutStudent creates or replaces a student. A user belongs to one student at most.
-func (s *Store) PutStudent(ctx context.Context, st leads.Student) (bool, error) {
-	created, err := s.put(ctx, `INSERT INTO students (id, user_id, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id
-		RETURNING xmax = 0`, st.ID, st.UserID, leads.Now(time.Now()))
-	if errCode(err) == codeUnique {
-		return false, &leads.Error{Code: leads.CodeConflict, Message: "Another student already belongs to this user",
-			Fields: []leads.FieldError{{Field: "userId", Message: "already linked to another student"}}}
+func (s *Store) PutStudent(ctx context.Context, st leads.Student, now time.Time) (bool, error) {
+	created, err := s.putWith(ctx,
+		`INSERT INTO students (id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+		[]any{st.ID, st.UserID, now},
+		`UPDATE students SET user_id = $2 WHERE id = $1`, []any{st.ID, st.UserID})
+	if err != nil {
+		return false, fmt.Errorf("postgres: put student: %w", translate(err, leads.ErrUnknownUser, leads.ErrStudentUserTaken))
 	}
-	return created, refError(err, "user", "userId")
+	return created, nil
 }
 
 // Names sort in byte order ("C"), as on SQLite, whatever the database's collation.

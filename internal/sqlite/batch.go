@@ -88,12 +88,6 @@ func (s *Store) commitBatch(batch []writeReq) {
 	// connection, and SQLite answers an interrupted write by rolling back the
 	// whole transaction, that is everyone's writes.
 	ctx := context.Background()
-	// Parsing the upsert costs more CPU than running it, so it is prepared once
-	// and kept. Not in Open: the table does not exist before MigrateUp, and not
-	// in the transaction, which holds the one writer connection.
-	if s.saveStmt == nil {
-		s.saveStmt, s.saveErr = s.writer.PrepareContext(ctx, saveSQL)
-	}
 	errs := make([]error, len(batch))
 	err := runBatch(ctx, s.writer, batch, errs)
 	for i, r := range batch {

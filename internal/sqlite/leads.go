@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,156 +19,38 @@ const leadColumns = `id, user_id, full_name, email, phone, training_location, tr
 	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
 	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at`
 
+// leadValues returns a lead's fields in leadColumns order, as stored.
+func leadValues(l leads.Lead) []any {
+	return []any{l.ID, l.UserID, l.FullName, l.Email, l.Phone, l.TrainingLocation, l.TrainingLocationName,
+		l.CenterID, l.CenterName, l.StudentAddress, l.CourseID, l.CourseName, l.HasGuardian, l.GuardianName,
+		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, timeText(l.LastSavedAt), string(l.Status), l.Source,
+		l.Notes, optTimeText(l.ContactedAt), l.ContactedBy, optTimeText(l.ConvertedAt), l.ConvertedToStudentID,
+		timeText(l.CreatedAt), timeText(l.UpdatedAt)}
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
-// scanLead reads one row of leadColumns.
-func scanLead(row scanner) (leads.Lead, error) {
-	var (
-		l                                       leads.Lead
-		lastSaved, created, updated             string
-		contactedAt, convertedAt                sql.NullString
-		phone, loc, locName, center, centerName sql.NullString
-		addr, course, courseName                sql.NullString
-		gName, gPhone, gEmail, gAddr            sql.NullString
-		notes, contactedBy, convertedTo         sql.NullString
-	)
-	err := row.Scan(&l.ID, &l.UserID, &l.FullName, &l.Email, &phone, &loc, &locName,
-		&center, &centerName, &addr, &course, &courseName, &l.HasGuardian, &gName,
-		&gPhone, &gEmail, &gAddr, &l.OnboardingStep, &lastSaved, &l.Status, &l.Source,
-		&notes, &contactedAt, &contactedBy, &convertedAt, &convertedTo, &created, &updated)
-	if err != nil {
+// scanLead reads one row of leadColumns, after the extra leading columns of
+// first (if any).
+func scanLead(row scanner, first ...any) (leads.Lead, error) {
+	var l leads.Lead
+	dest := append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
+		&l.TrainingLocationName, &l.CenterID, &l.CenterName, &l.StudentAddress, &l.CourseID, &l.CourseName,
+		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
+		&l.OnboardingStep, scanTime{&l.LastSavedAt}, &l.Status, &l.Source, &l.Notes, scanOptTime{&l.ContactedAt},
+		&l.ContactedBy, scanOptTime{&l.ConvertedAt}, &l.ConvertedToStudentID, scanTime{&l.CreatedAt}, scanTime{&l.UpdatedAt})
+	if err := row.Scan(dest...); err != nil {
 		return leads.Lead{}, err
 	}
-	l.Phone, l.TrainingLocation, l.TrainingLocationName = str(phone), str(loc), str(locName)
-	l.CenterID, l.CenterName, l.StudentAddress = str(center), str(centerName), str(addr)
-	l.CourseID, l.CourseName = str(course), str(courseName)
-	l.GuardianName, l.GuardianPhone, l.GuardianEmail, l.GuardianAddress = str(gName), str(gPhone), str(gEmail), str(gAddr)
-	l.Notes, l.ContactedBy, l.ConvertedToStudentID = str(notes), str(contactedBy), str(convertedTo)
-	var errs [5]error
-	l.LastSavedAt, errs[0] = parseTime(lastSaved)
-	l.CreatedAt, errs[1] = parseTime(created)
-	l.UpdatedAt, errs[2] = parseTime(updated)
-	l.ContactedAt, errs[3] = optTime(contactedAt)
-	l.ConvertedAt, errs[4] = optTime(convertedAt)
-	return l, errors.Join(errs[:]...)
-}
-
-func str(s sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
-}
-
-func optTime(s sql.NullString) (*time.Time, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	t, err := parseTime(s.String)
-	return &t, err
-}
-
-// saveSQL is the whole save: the user's fields, the reference names and the merge
-// rules of leads.SaveInput in one upsert. Parameters:
-// ?1 new id, ?2 user, ?3 training location, ?4 centre id, ?5 centre name,
-// ?6 student address, ?7 course id, ?8 course name, ?9 has guardian,
-// ?10-?13 guardian name, phone, email, address, ?14 step, ?15 source, ?16 now.
-// The WHERE is needed anyway: SQLite cannot parse ON CONFLICT after a SELECT
-// that has none.
-const saveSQL = `
-INSERT INTO leads (id, user_id, full_name, email, phone, training_location, training_location_name,
-	center_id, center_name, student_address, course_id, course_name, has_guardian, guardian_name,
-	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
-	created_at, updated_at)
-SELECT ?1, u.id, u.full_name, u.email, u.phone, ?3, l.name,
-	c.id, COALESCE(c.name, ?5), ?6, co.id, COALESCE(co.name, ?8), COALESCE(?9, 0), ?10,
-	?11, ?12, ?13, COALESCE(?14, 1), ?16, 'PENDING', COALESCE(?15, 'onboarding_save_and_exit'),
-	?16, ?16
-FROM users u
-LEFT JOIN locations l ON l.id = ?3
-LEFT JOIN centers c ON c.id = ?4
-LEFT JOIN courses co ON co.id = ?7
-WHERE u.id = ?2
-ON CONFLICT (user_id) DO UPDATE SET
-	full_name = excluded.full_name,
-	email = excluded.email,
-	phone = COALESCE(excluded.phone, leads.phone),
-	training_location = CASE WHEN ?3 IS NULL THEN leads.training_location ELSE excluded.training_location END,
-	training_location_name = CASE WHEN ?3 IS NULL THEN leads.training_location_name ELSE excluded.training_location_name END,
-	center_id = CASE WHEN ?4 IS NULL THEN leads.center_id ELSE excluded.center_id END,
-	center_name = CASE WHEN ?4 IS NULL AND ?5 IS NULL THEN leads.center_name ELSE excluded.center_name END,
-	student_address = COALESCE(?6, leads.student_address),
-	course_id = CASE WHEN ?7 IS NULL THEN leads.course_id ELSE excluded.course_id END,
-	course_name = CASE WHEN ?7 IS NULL AND ?8 IS NULL THEN leads.course_name ELSE excluded.course_name END,
-	has_guardian = COALESCE(?9, leads.has_guardian),
-	guardian_name = COALESCE(?10, leads.guardian_name),
-	guardian_phone = COALESCE(?11, leads.guardian_phone),
-	guardian_email = COALESCE(?12, leads.guardian_email),
-	guardian_address = COALESCE(?13, leads.guardian_address),
-	onboarding_step = COALESCE(?14, leads.onboarding_step),
-	source = COALESCE(?15, leads.source),
-	status = CASE WHEN leads.status IN ('PENDING', 'LOST') THEN 'PENDING' ELSE leads.status END,
-	last_saved_at = excluded.last_saved_at,
-	updated_at = excluded.updated_at
-RETURNING ` + leadColumns
-
-// SaveFromOnboarding creates or updates the user's lead in one statement, run
-// by the batcher (batch.go) in a transaction shared with concurrent writes.
-func (s *Store) SaveFromOnboarding(ctx context.Context, userID string, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return leads.Lead{}, false, fmt.Errorf("sqlite: new lead id: %w", err)
-	}
-	newID := id.String()
-	var l leads.Lead
-	if err := s.write(ctx, s.upsert(saveArgs(newID, userID, in, now), &l)); err != nil {
-		return leads.Lead{}, false, saveError(err)
-	}
-	return l, l.ID == newID, nil
-}
-
-// upsert returns the write that runs saveSQL with args and stores the row in out.
-func (s *Store) upsert(args []any, out *leads.Lead) func(context.Context, *sql.Tx) error {
-	return func(ctx context.Context, tx *sql.Tx) (err error) {
-		if s.saveStmt == nil {
-			return s.saveErr
-		}
-		// The one writer connection has it prepared, so this prepares nothing.
-		*out, err = scanLead(tx.StmtContext(ctx, s.saveStmt).QueryRowContext(ctx, args...))
-		return err
-	}
-}
-
-// saveError translates the error of a save's write.
-func saveError(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return leads.ErrUserNotFound
-	}
-	return fmt.Errorf("sqlite: save lead: %w", err)
-}
-
-// saveArgs returns saveSQL's parameters in order.
-func saveArgs(newID, userID string, in leads.SaveInput, now time.Time) []any {
-	return []any{newID, userID, in.TrainingLocation, in.CenterID, in.CenterName, in.StudentAddress,
-		in.CourseID, in.CourseName, in.HasGuardian, in.GuardianName, in.GuardianPhone, in.GuardianEmail,
-		in.GuardianAddress, in.Step, in.Source, formatTime(now)}
-}
-
-// Lead returns the lead with the given id.
-func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
-	return s.oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE id = ?`, id)
-}
-
-// LeadByUser returns the user's lead.
-func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
-	return s.oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?`, userID)
+	return l, nil
 }
 
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) oneLead(ctx context.Context, q querier, query string, args ...any) (leads.Lead, error) {
+// oneLead runs a query of at most one lead; no row is ErrLeadNotFound.
+func oneLead(ctx context.Context, q querier, query string, args ...any) (leads.Lead, error) {
 	l, err := scanLead(q.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return leads.Lead{}, leads.ErrLeadNotFound
@@ -178,49 +61,49 @@ func (s *Store) oneLead(ctx context.Context, q querier, query string, args ...an
 	return l, nil
 }
 
-// filterWhere returns the WHERE clause of a list filter (?1 status, ?2 centre),
-// written out per case so SQLite picks the matching index. It serves both the
-// leads and lead_counts tables, which share the column names.
-func filterWhere(f leads.ListFilter) string {
-	switch {
-	case f.Status != "" && f.CenterID != "":
-		return ` WHERE status = ?1 AND center_id = ?2`
-	case f.Status != "":
-		return ` WHERE status = ?1`
-	case f.CenterID != "":
-		return ` WHERE center_id = ?2`
-	}
-	return ``
+// Lead returns the lead with the given id.
+func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
+	return oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE id = ?1`, id)
 }
 
-// ListLeads returns a page of leads and the exact total, both read in one
-// snapshot so they agree.
+// LeadByUser returns the user's lead.
+func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
+	return oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
+}
+
+// filterWhere returns the WHERE clause of a list filter and its arguments,
+// written out per case so SQLite picks the matching index. It serves both the
+// leads and lead_counts tables, which share the column names.
+func filterWhere(f leads.ListFilter) (string, []any) {
+	switch {
+	case f.Status != "" && f.CenterID != "":
+		return ` WHERE status = ?1 AND center_id = ?2`, []any{string(f.Status), f.CenterID}
+	case f.Status != "":
+		return ` WHERE status = ?1`, []any{string(f.Status)}
+	case f.CenterID != "":
+		return ` WHERE center_id = ?1`, []any{f.CenterID}
+	}
+	return ``, nil
+}
+
+// ListLeads returns a page of leads and the exact total. Each row carries the
+// total, so page and total come from one statement (one snapshot); only a page
+// with no rows needs a second statement to learn the total.
 func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
 	page := leads.LeadPage{Leads: []leads.Lead{}, Page: f.Page, Limit: f.Limit}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return page, fmt.Errorf("sqlite: list leads: %w", err)
-	}
-	defer tx.Rollback()
-
-	where := filterWhere(f)
-	args := []any{string(f.Status), f.CenterID, f.Limit, f.Offset()}
-	countArgs := args[:2]
-	if where == "" {
-		countArgs = nil
-	}
-	err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM lead_counts`+where, countArgs...).Scan(&page.Total)
-	if err != nil {
-		return page, fmt.Errorf("sqlite: count leads: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads`+where+
-		` ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4`, args...)
+	where, args := filterWhere(f)
+	count := `SELECT COALESCE(SUM(n), 0) FROM lead_counts` + where
+	n := len(args)
+	args = append(args, f.Limit, f.Offset())
+	rows, err := s.read.QueryContext(ctx, `SELECT (`+count+`), `+leadColumns+` FROM leads`+where+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`+strconv.Itoa(n+1)+` OFFSET ?`+strconv.Itoa(n+2), args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list leads: %w", err)
 	}
 	defer rows.Close()
+	var total int64 = -1
 	for rows.Next() {
-		l, err := scanLead(rows)
+		l, err := scanLead(rows, &total)
 		if err != nil {
 			return page, fmt.Errorf("sqlite: list leads: %w", err)
 		}
@@ -229,115 +112,145 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("sqlite: list leads: %w", err)
 	}
+	if total < 0 {
+		if err := s.read.QueryRowContext(ctx, count, args[:n]...).Scan(&total); err != nil {
+			return page, fmt.Errorf("sqlite: count leads: %w", err)
+		}
+	}
+	page.Total = int(total)
 	return page, nil
 }
 
-// UpdateStatus changes the status in one conditional statement; the first move
-// to CONTACTED records when and by whom (SET expressions see the old row).
-func (s *Store) UpdateStatus(ctx context.Context, id string, ch leads.StatusChange, now time.Time) (leads.Lead, error) {
-	var l leads.Lead
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		l, err = s.oneLead(ctx, tx, `UPDATE leads SET
-			status = ?2,
-			contacted_at = COALESCE(contacted_at, CASE WHEN ?2 = 'CONTACTED' THEN ?4 END),
-			contacted_by = CASE WHEN contacted_at IS NULL AND ?2 = 'CONTACTED' THEN ?3 ELSE contacted_by END,
-			updated_at = ?4
-			WHERE id = ?1 AND status <> 'CONVERTED'
-			RETURNING `+leadColumns, id, string(ch.Status), ch.ContactedBy, formatTime(now))
-		if !errors.Is(err, leads.ErrLeadNotFound) {
-			return err
-		}
-		// Nothing updated: either there is no such lead or it is converted.
-		if _, err := s.oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?`, id); err != nil {
-			return err
-		}
-		return leads.ErrLeadConverted
-	})
-	if err != nil {
-		return leads.Lead{}, err
+// Update runs fn in the batcher's next transaction (batch.go), in a savepoint
+// of its own.
+func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {
+	return s.write(ctx, func(ctx context.Context, t *sql.Tx) error { return fn(ctx, &tx{t}) })
+}
+
+// tx is a leads.Tx on the writer's transaction. The single writer makes every
+// transaction exclusive, so a read here is as good as a lock.
+type tx struct{ tx *sql.Tx }
+
+// ProvisionUser runs provisionSQL.
+func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
+	query, args := provisionSQL(c, now)
+	if _, err := t.tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("sqlite: provision user: %w", err)
 	}
-	return l, nil
+	return nil
 }
 
-// Convert marks the lead converted to the student, following leads.Store.Convert.
-func (s *Store) Convert(ctx context.Context, id, studentID string, now time.Time) (leads.Lead, error) {
-	var out leads.Lead
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		l, err := s.oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if l.Status == leads.StatusConverted {
-			if l.ConvertedToStudentID != nil && *l.ConvertedToStudentID == studentID {
-				out = l
-				return nil
-			}
-			return leads.ErrConvertedToOther
-		}
-		out, err = convert(ctx, tx, id, studentID, now)
-		return err
-	})
-	return out, err
-}
-
-// convert sets the conversion fields of a lead that is not converted yet.
-func convert(ctx context.Context, tx *sql.Tx, id, studentID string, now time.Time) (leads.Lead, error) {
-	l, err := scanLead(tx.QueryRowContext(ctx, `UPDATE leads SET
-		status = 'CONVERTED', converted_at = ?3, converted_to_student_id = ?2, updated_at = ?3
-		WHERE id = ?1 RETURNING `+leadColumns, id, studentID, formatTime(now)))
-	if isForeignKey(err) {
-		return leads.Lead{}, leads.ErrStudentNotFound
-	}
-	if err != nil {
-		return leads.Lead{}, fmt.Errorf("sqlite: convert lead: %w", err)
-	}
-	return l, nil
-}
-
-// CompleteOnboarding finds or creates the user's student and converts the lead
-// to it, in one write; the single writer makes concurrent calls queue.
-func (s *Store) CompleteOnboarding(ctx context.Context, userID string, now time.Time) (leads.Lead, error) {
-	var out leads.Lead
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		l, err := s.oneLead(ctx, tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?`, userID)
-		if err != nil {
-			return err
-		}
-		if l.Status == leads.StatusConverted {
-			out = l
-			return nil
-		}
-		var studentID string
-		err = tx.QueryRowContext(ctx, `SELECT id FROM students WHERE user_id = ?`, userID).Scan(&studentID)
-		if errors.Is(err, sql.ErrNoRows) {
-			id, uerr := uuid.NewV7()
-			if uerr != nil {
-				return fmt.Errorf("sqlite: new student id: %w", uerr)
-			}
-			studentID = id.String()
-			_, err = tx.ExecContext(ctx, `INSERT INTO students (id, user_id, created_at) VALUES (?, ?, ?)`,
-				studentID, userID, formatTime(now))
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: find or create student: %w", err)
-		}
-		out, err = convert(ctx, tx, l.ID, studentID, now)
-		return err
-	})
-	return out, err
-}
-
-// DeleteLead erases the lead; the lead row is everything recorded about it.
-func (s *Store) DeleteLead(ctx context.Context, id string) error {
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var gone string
-		return tx.QueryRowContext(ctx, `DELETE FROM leads WHERE id = ? RETURNING id`, id).Scan(&gone)
-	})
+// LockUser reads the user's record.
+func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
+	u := leads.User{ID: id}
+	err := t.tx.QueryRowContext(ctx, `SELECT full_name, email, phone FROM users WHERE id = ?1`, id).
+		Scan(&u.FullName, &u.Email, &u.Phone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return leads.ErrLeadNotFound
+		return leads.User{}, leads.ErrUserNotFound
 	}
+	if err != nil {
+		return leads.User{}, fmt.Errorf("sqlite: read user: %w", err)
+	}
+	return u, nil
+}
+
+// LockLead reads a lead by id.
+func (t *tx) LockLead(ctx context.Context, id string) (leads.Lead, error) {
+	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?1`, id)
+}
+
+// LockLeadOfUser reads a user's lead.
+func (t *tx) LockLeadOfUser(ctx context.Context, userID string) (leads.Lead, error) {
+	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
+}
+
+// References reads the rows a save's ids name, in one statement.
+func (t *tx) References(ctx context.Context, locationID, centerID, courseID *string) (leads.References, error) {
+	var r [6]*string
+	err := t.tx.QueryRowContext(ctx, `SELECT l.id, l.name, c.id, c.name, co.id, co.name
+		FROM (SELECT 1) AS one
+		LEFT JOIN locations l ON l.id = ?1
+		LEFT JOIN centers c ON c.id = ?2
+		LEFT JOIN courses co ON co.id = ?3`, locationID, centerID, courseID).
+		Scan(&r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
+	if err != nil {
+		return leads.References{}, fmt.Errorf("sqlite: read references: %w", err)
+	}
+	return leads.NewReferences(r), nil
+}
+
+// InsertLead stores a new lead under a new id.
+func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return leads.Lead{}, fmt.Errorf("sqlite: new lead id: %w", err)
+	}
+	l.ID = id.String()
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO leads (`+leadColumns+`)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+			?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)`, leadValues(l)...)
+	if err != nil {
+		return leads.Lead{}, fmt.Errorf("sqlite: insert lead: %w", err)
+	}
+	return l, nil
+}
+
+// UpdateLead stores every field of the lead.
+func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE leads SET user_id = ?2, full_name = ?3, email = ?4, phone = ?5,
+		training_location = ?6, training_location_name = ?7, center_id = ?8, center_name = ?9,
+		student_address = ?10, course_id = ?11, course_name = ?12, has_guardian = ?13, guardian_name = ?14,
+		guardian_phone = ?15, guardian_email = ?16, guardian_address = ?17, onboarding_step = ?18,
+		last_saved_at = ?19, status = ?20, source = ?21, notes = ?22, contacted_at = ?23, contacted_by = ?24,
+		converted_at = ?25, converted_to_student_id = ?26, created_at = ?27, updated_at = ?28
+		WHERE id = ?1`, leadValues(l)...)
+	if err != nil {
+		return fmt.Errorf("sqlite: update lead: %w", err)
+	}
+	return nil
+}
+
+// DeleteLead erases the lead; rows recorded about it go with it (ON DELETE
+// CASCADE).
+func (t *tx) DeleteLead(ctx context.Context, id string) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM leads WHERE id = ?1`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete lead: %w", err)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: delete lead: %w", err)
+	}
+	if n == 0 {
+		return leads.ErrLeadNotFound
+	}
 	return nil
+}
+
+// StudentExists reports whether the student is in the reference table.
+func (t *tx) StudentExists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE id = ?1)`, id).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: find student: %w", err)
+	}
+	return ok, nil
+}
+
+// StudentOfUser finds the user's student, or creates one.
+func (t *tx) StudentOfUser(ctx context.Context, userID string, now time.Time) (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("sqlite: new student id: %w", err)
+	}
+	// The unique index on students.user_id makes this a find-or-create.
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO students (id, user_id, created_at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (user_id) DO NOTHING`, id.String(), userID, timeText(now)); err != nil {
+		return "", fmt.Errorf("sqlite: create student: %w", err)
+	}
+	var studentID string
+	if err := t.tx.QueryRowContext(ctx, `SELECT id FROM students WHERE user_id = ?1`, userID).Scan(&studentID); err != nil {
+		return "", fmt.Errorf("sqlite: find student: %w", err)
+	}
+	return studentID, nil
 }

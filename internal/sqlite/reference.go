@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,12 +10,17 @@ import (
 )
 
 // put creates a row with insert (which does nothing when the id exists) or else
-// replaces it with update, in one write, and reports which happened.
+// replaces it with update, in one transaction, and reports which happened.
 // Replacing by UPDATE rather than REPLACE keeps the row, so the ON DELETE
 // actions of rows pointing at it do not fire.
 func (s *Store) put(ctx context.Context, insert, update string, args ...any) (created bool, err error) {
+	return s.putWith(ctx, insert, args, update, args)
+}
+
+// putWith is put with arguments of its own for the update.
+func (s *Store) putWith(ctx context.Context, insert string, insertArgs []any, update string, updateArgs []any) (created bool, err error) {
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insert, args...)
+		res, err := tx.ExecContext(ctx, insert, insertArgs...)
 		if err != nil {
 			return err
 		}
@@ -27,87 +31,58 @@ func (s *Store) put(ctx context.Context, insert, update string, args ...any) (cr
 		if created = n == 1; created {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, update, args...)
+		_, err = tx.ExecContext(ctx, update, updateArgs...)
 		return err
 	})
 	return created, err
 }
 
-// refError turns a constraint failure of a reference write into the domain
-// error naming field, and wraps anything else.
-func refError(err error, what, field string) error {
-	switch {
-	case err == nil:
-		return nil
-	case isForeignKey(err):
-		return leads.Invalid(leads.FieldError{Field: field, Message: "no such " + what})
-	}
-	return fmt.Errorf("sqlite: put %s: %w", what, err)
-}
-
 // PutUser creates or replaces a user.
-func (s *Store) PutUser(ctx context.Context, u leads.User) (bool, error) {
-	now := formatTime(leads.Now(time.Now()))
+func (s *Store) PutUser(ctx context.Context, u leads.User, now time.Time) (bool, error) {
 	created, err := s.put(ctx,
 		`INSERT INTO users (id, full_name, email, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
 		ON CONFLICT (id) DO NOTHING`,
 		`UPDATE users SET full_name = ?2, email = ?3, phone = ?4, updated_at = ?5 WHERE id = ?1`,
-		u.ID, u.FullName, u.Email, u.Phone, now)
+		u.ID, u.FullName, u.Email, u.Phone, timeText(now))
 	if err != nil {
 		return false, fmt.Errorf("sqlite: put user: %w", err)
 	}
 	return created, nil
 }
 
-// ProvisionUser keeps the user's record in step with a token's claims. It reads
-// first, so a request whose claims match the record (the usual case) costs no
-// write.
-func (s *Store) ProvisionUser(ctx context.Context, id string, name, email, phone *string) error {
-	var cur struct{ name, email string }
-	var curPhone sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT full_name, email, phone FROM users WHERE id = ?`, id).
-		Scan(&cur.name, &cur.email, &curPhone)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if name == nil || email == nil {
-			return nil
-		}
-	case err != nil:
-		return fmt.Errorf("sqlite: provision user: %w", err)
-	default:
-		if same(name, &cur.name) && same(email, &cur.email) && (phone == nil || (curPhone.Valid && *phone == curPhone.String)) {
-			return nil
-		}
-	}
-	// Each statement writes only the given claims, so a race with another
-	// writer loses nothing.
-	query := `UPDATE users SET full_name = COALESCE(?2, full_name),
-		email = COALESCE(?3, email), phone = COALESCE(?4, phone), updated_at = ?5 WHERE id = ?1`
-	if name != nil && email != nil {
-		query = `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
+// provisionSQL is the one conditional statement that provisions a user from
+// token claims: it writes only the given claims, and only when they differ
+// from the record, so a request whose claims match (the usual case) writes
+// nothing, and a race with another writer loses nothing. With a name and an
+// e-mail it creates the record when missing.
+func provisionSQL(c leads.Claims, now time.Time) (string, []any) {
+	args := []any{c.UserID, c.Name, c.Email, c.Phone, timeText(now)}
+	if c.CanCreate() {
+		return `INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-			ON CONFLICT (id) DO UPDATE SET full_name = ?2, email = ?3, phone = COALESCE(?4, phone), updated_at = ?5`
+			ON CONFLICT (id) DO UPDATE SET full_name = ?2, email = ?3, phone = COALESCE(?4, phone), updated_at = ?5
+			WHERE full_name IS NOT ?2 OR email IS NOT ?3 OR phone IS NOT COALESCE(?4, phone)`, args
 	}
-	now := formatTime(leads.Now(time.Now()))
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, query, id, name, email, phone, now)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: provision user: %w", err)
-	}
-	return nil
+	return `UPDATE users SET full_name = COALESCE(?2, full_name), email = COALESCE(?3, email),
+		phone = COALESCE(?4, phone), updated_at = ?5
+		WHERE id = ?1 AND (full_name IS NOT COALESCE(?2, full_name) OR email IS NOT COALESCE(?3, email)
+			OR phone IS NOT COALESCE(?4, phone))`, args
 }
 
-// same reports whether a claim is absent or equal to the stored value.
-func same(claim, stored *string) bool { return claim == nil || *claim == *stored }
+// ProvisionUser runs provisionSQL.
+func (s *Store) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
+	return s.Update(ctx, func(ctx context.Context, tx leads.Tx) error { return tx.ProvisionUser(ctx, c, now) })
+}
 
 // PutLocation creates or replaces a location.
 func (s *Store) PutLocation(ctx context.Context, l leads.Location) (bool, error) {
 	created, err := s.put(ctx,
 		`INSERT INTO locations (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING`,
 		`UPDATE locations SET name = ?2 WHERE id = ?1`, l.ID, l.Name)
-	return created, refError(err, "location", "id")
+	if err != nil {
+		return false, fmt.Errorf("sqlite: put location: %w", err)
+	}
+	return created, nil
 }
 
 // PutCenter creates or replaces a centre.
@@ -115,7 +90,10 @@ func (s *Store) PutCenter(ctx context.Context, c leads.Center) (bool, error) {
 	created, err := s.put(ctx,
 		`INSERT INTO centers (id, name, location_id) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING`,
 		`UPDATE centers SET name = ?2, location_id = ?3 WHERE id = ?1`, c.ID, c.Name, c.LocationID)
-	return created, refError(err, "location", "locationId")
+	if err != nil {
+		return false, fmt.Errorf("sqlite: put centre: %w", translate(err, leads.ErrUnknownLocation, nil))
+	}
+	return created, nil
 }
 
 // PutCourse creates or replaces a course.
@@ -123,20 +101,22 @@ func (s *Store) PutCourse(ctx context.Context, c leads.Course) (bool, error) {
 	created, err := s.put(ctx,
 		`INSERT INTO courses (id, name, center_id) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING`,
 		`UPDATE courses SET name = ?2, center_id = ?3 WHERE id = ?1`, c.ID, c.Name, c.CenterID)
-	return created, refError(err, "centre", "centerId")
+	if err != nil {
+		return false, fmt.Errorf("sqlite: put course: %w", translate(err, leads.ErrUnknownCenter, nil))
+	}
+	return created, nil
 }
 
 // PutStudent creates or replaces a student. A user belongs to one student at most.
-func (s *Store) PutStudent(ctx context.Context, st leads.Student) (bool, error) {
-	now := formatTime(leads.Now(time.Now()))
-	created, err := s.put(ctx,
+func (s *Store) PutStudent(ctx context.Context, st leads.Student, now time.Time) (bool, error) {
+	created, err := s.putWith(ctx,
 		`INSERT INTO students (id, user_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING`,
-		`UPDATE students SET user_id = ?2 WHERE id = ?1`, st.ID, st.UserID, now)
-	if isUnique(err) {
-		return false, &leads.Error{Code: leads.CodeConflict, Message: "Another student already belongs to this user",
-			Fields: []leads.FieldError{{Field: "userId", Message: "already linked to another student"}}}
+		[]any{st.ID, st.UserID, timeText(now)},
+		`UPDATE students SET user_id = ?2 WHERE id = ?1`, []any{st.ID, st.UserID})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: put student: %w", translate(err, leads.ErrUnknownUser, leads.ErrStudentUserTaken))
 	}
-	return created, refError(err, "user", "userId")
+	return created, nil
 }
 
 // Locations lists every location by name.

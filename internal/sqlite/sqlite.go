@@ -45,8 +45,6 @@ type Store struct {
 	quit      chan struct{} // closed by Close
 	stopped   chan struct{} // closed by the batcher when it returns
 	closeOnce sync.Once
-	saveStmt  *sql.Stmt // saveSQL, prepared on the first batch; only the batcher uses it
-	saveErr   error     // why saveStmt is nil
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -115,14 +113,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.stopped
-	var serr error
-	if s.saveStmt != nil {
-		serr = s.saveStmt.Close()
-	}
 	rerr := s.read.Close()
 	_, cerr := s.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	werr := s.writer.Close()
-	return errors.Join(serr, rerr, cerr, werr)
+	return errors.Join(rerr, cerr, werr)
 }
 
 // provider returns the goose provider over the embedded migrations. It runs on
@@ -140,7 +134,16 @@ func (s *Store) provider(context.Context) (*goose.Provider, func(), error) {
 // timeLayout is how times are stored: fixed width, so text order is time order.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// timeText is t as stored.
+func timeText(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// optTimeText is t as stored, or NULL.
+func optTimeText(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return timeText(*t)
+}
 
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(timeLayout, s)
@@ -150,18 +153,51 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// errCode returns SQLite's extended result code of err, or 0.
-func errCode(err error) int {
-	var e *sqlite.Error
-	if errors.As(err, &e) {
-		return e.Code()
+// scanTime scans a stored time into t.
+type scanTime struct{ t *time.Time }
+
+func (s scanTime) Scan(v any) (err error) {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("sqlite: stored time is %T, not text", v)
 	}
-	return 0
+	*s.t, err = parseTime(str)
+	return err
 }
 
-func isForeignKey(err error) bool { return errCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }
+// scanOptTime scans a stored time or NULL into t.
+type scanOptTime struct{ t **time.Time }
 
-func isUnique(err error) bool {
-	c := errCode(err)
-	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+func (s scanOptTime) Scan(v any) error {
+	if v == nil {
+		*s.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (scanTime{&t}).Scan(v); err != nil {
+		return err
+	}
+	*s.t = &t
+	return nil
+}
+
+// translate turns the constraint failures a statement can meet into the
+// domain errors the caller names (nil: not expected there, kept as is), by
+// SQLite's extended result code.
+func translate(err, onForeignKey, onUnique error) error {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		if onForeignKey != nil {
+			return onForeignKey
+		}
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		if onUnique != nil {
+			return onUnique
+		}
+	}
+	return err
 }

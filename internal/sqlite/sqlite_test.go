@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/leads/leads/internal/leads"
@@ -49,7 +50,7 @@ func TestStore(t *testing.T) {
 func seed(tb testing.TB, st leads.Store, n int) {
 	s := st.(*Store)
 	ctx := context.Background()
-	now := formatTime(leads.Now(time.Now()))
+	now := timeText(leads.Timestamp(time.Now()))
 	for _, q := range []string{
 		`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < 20)
 		INSERT INTO centers (id, name) SELECT 'seed-centre-' || i, 'Seed Centre ' || i FROM seq
@@ -87,12 +88,12 @@ func BenchmarkSynchronous(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			s := openMigrated(b, mode)
 			ctx := context.Background()
-			if _, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "U", Email: "u@example.com"}); err != nil {
+			if _, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "U", Email: "u@example.com"}, leads.Timestamp(time.Now())); err != nil {
 				b.Fatal(err)
 			}
 			step := 2
 			for i := 0; b.Loop(); i++ {
-				if _, _, err := s.SaveFromOnboarding(ctx, "u1", leads.SaveInput{Step: &step}, leads.Now(time.Now())); err != nil {
+				if _, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: "u1"}, leads.SaveInput{Step: &step}, leads.Timestamp(time.Now())); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -111,11 +112,11 @@ func TestDataSurvivesReopen(t *testing.T) {
 	if err := s.MigrateUp(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "Mercy", Email: "mercy@example.com"}); err != nil {
+	if _, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "Mercy", Email: "mercy@example.com"}, leads.Timestamp(time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	addr := "12 Main St"
-	saved, _, err := s.SaveFromOnboarding(ctx, "u1", leads.SaveInput{StudentAddress: &addr}, leads.Now(time.Now()))
+	saved, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: "u1"}, leads.SaveInput{StudentAddress: &addr}, leads.Timestamp(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func ptr[T any](v T) *T { return &v }
 func putUsers(tb testing.TB, s *Store, ids ...string) {
 	tb.Helper()
 	for _, id := range ids {
-		if _, err := s.PutUser(context.Background(), leads.User{ID: id, FullName: "User " + id, Email: id + "@example.com"}); err != nil {
+		if _, err := s.PutUser(context.Background(), leads.User{ID: id, FullName: "User " + id, Email: id + "@example.com"}, leads.Timestamp(time.Now())); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -216,6 +217,26 @@ type saveCase struct {
 	other     func(ctx context.Context, tx *sql.Tx) error // when set, the write instead of a save
 	wantErr   error                                       // nil, or the error the save must match with errors.Is
 	wantCode  int                                         // when not 0, the SQLite result code the save must fail with
+}
+
+// inTx is the store with its Update running in a transaction already open, so
+// a test can put the domain's writes into a batch it runs by hand.
+type inTx struct {
+	*Store
+	tx *sql.Tx
+}
+
+func (s inTx) Update(ctx context.Context, fn func(context.Context, leads.Tx) error) error {
+	return fn(ctx, &tx{s.tx})
+}
+
+// errCode returns SQLite's extended result code of err, or 0.
+func errCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
 }
 
 // checkAnswer reports whether a save got the answer c wants.
@@ -271,7 +292,7 @@ func TestBatchIsolation(t *testing.T) {
 		{name: "after the failures", user: "late", step: 3},
 	}
 	batch := make([]writeReq, len(cases))
-	ids := make([]string, len(cases))
+	created := make([]bool, len(cases))
 	got := make([]leads.Lead, len(cases))
 	var users []string
 	for i, c := range cases {
@@ -281,10 +302,13 @@ func TestBatchIsolation(t *testing.T) {
 		} else {
 			defer cancel()
 		}
-		ids[i] = fmt.Sprintf("00000000-0000-7000-8000-%012d", i)
 		run := c.other
 		if run == nil {
-			run = s.upsert(saveArgs(ids[i], c.user, leads.SaveInput{Step: ptr(c.step)}, leads.Now(time.Now())), &got[i])
+			run = func(ctx context.Context, t *sql.Tx) (err error) {
+				got[i], created[i], err = leads.SaveFromOnboarding(ctx, inTx{s, t}, leads.Claims{UserID: c.user},
+					leads.SaveInput{Step: ptr(c.step)}, leads.Timestamp(time.Now()))
+				return err
+			}
 			users = append(users, c.user)
 		}
 		batch[i] = writeReq{ctx: ctx, run: run, reply: make(chan error, 1)}
@@ -294,16 +318,13 @@ func TestBatchIsolation(t *testing.T) {
 	saved := map[string]leads.Lead{}
 	for i, c := range cases {
 		err := <-batch[i].reply
-		if err != nil && c.other == nil {
-			err = saveError(err)
-		}
 		c.checkAnswer(t, err)
 		if err != nil || c.other != nil {
 			continue
 		}
 		_, seen := saved[c.user]
-		if created := got[i].ID == ids[i]; created == seen {
-			t.Errorf("%s: created = %v, want %v", c.name, created, !seen)
+		if created[i] == seen {
+			t.Errorf("%s: created = %v, want %v", c.name, created[i], !seen)
 		}
 		if got[i].OnboardingStep != c.step {
 			t.Errorf("%s: step %d, want %d", c.name, got[i].OnboardingStep, c.step)
@@ -353,7 +374,7 @@ func TestSaveConcurrentMixed(t *testing.T) {
 				cancel()
 			}
 			<-start
-			l, created, err := s.SaveFromOnboarding(ctx, c.user, leads.SaveInput{Step: ptr(c.step)}, leads.Now(time.Now()))
+			l, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: c.user}, leads.SaveInput{Step: ptr(c.step)}, leads.Timestamp(time.Now()))
 			answers[i] = answer{l, created, err}
 		})
 	}
@@ -387,7 +408,7 @@ func TestSaveCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	for range 50 {
-		if _, _, err := s.SaveFromOnboarding(ctx, "u1", leads.SaveInput{Step: ptr(2)}, leads.Now(time.Now())); !errors.Is(err, context.Canceled) {
+		if _, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: "u1"}, leads.SaveInput{Step: ptr(2)}, leads.Timestamp(time.Now())); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	}
@@ -426,8 +447,8 @@ func TestCloseWithSavesInFlight(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				now := leads.Now(base.Add(time.Duration(i) * time.Millisecond))
-				l, _, err := s.SaveFromOnboarding(ctx, users[w], leads.SaveInput{Step: ptr(1 + i%3)}, now)
+				now := leads.Timestamp(base.Add(time.Duration(i) * time.Millisecond))
+				l, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: users[w]}, leads.SaveInput{Step: ptr(1 + i%3)}, now)
 				if err != nil {
 					ends[w] = err
 					return
@@ -508,8 +529,8 @@ func BenchmarkSaveClients(b *testing.B) {
 	in := leads.SaveInput{Step: ptr(2), StudentAddress: ptr("12 Main St")}
 	clock := time.Now()
 	clients(b, func(i int64) error {
-		now := leads.Now(clock.Add(time.Duration(i) * time.Microsecond))
-		if _, created, err := s.SaveFromOnboarding(ctx, fmt.Sprintf("seed-user-%d", i%n), in, now); err != nil || created {
+		now := leads.Timestamp(clock.Add(time.Duration(i) * time.Microsecond))
+		if _, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: fmt.Sprintf("seed-user-%d", i%n)}, in, now); err != nil || created {
 			return fmt.Errorf("created=%v err=%v", created, err)
 		}
 		return nil
@@ -517,17 +538,16 @@ func BenchmarkSaveClients(b *testing.B) {
 }
 
 // BenchmarkFirstSaveClients measures first saves from 32 clients, each
-// preceded by the ProvisionUser that creates the user, as the web layer does.
+// provisioning its user from token claims in the same transaction, as the web
+// layer does.
 func BenchmarkFirstSaveClients(b *testing.B) {
 	s := openMigrated(b, "FULL")
 	ctx := context.Background()
 	in := leads.SaveInput{Step: ptr(1), StudentAddress: ptr("12 Main St")}
 	clients(b, func(i int64) error {
 		id, name, email := fmt.Sprintf("new-user-%d", i), "New User", fmt.Sprintf("new%d@example.com", i)
-		if err := s.ProvisionUser(ctx, id, &name, &email, nil); err != nil {
-			return err
-		}
-		if _, created, err := s.SaveFromOnboarding(ctx, id, in, leads.Now(time.Now())); err != nil || !created {
+		c := leads.Claims{UserID: id, Name: &name, Email: &email}
+		if _, created, err := leads.SaveFromOnboarding(ctx, s, c, in, leads.Timestamp(time.Now())); err != nil || !created {
 			return fmt.Errorf("created=%v err=%v", created, err)
 		}
 		return nil
@@ -547,7 +567,7 @@ func BenchmarkStatusClients(b *testing.B) {
 			j-- // seed converts every fifth lead, and a converted lead's status is final
 		}
 		id := fmt.Sprintf("%08x-0000-7000-8000-%012x", j, j)
-		_, err := s.UpdateStatus(ctx, id, leads.StatusChange{Status: statuses[i%3], ContactedBy: "agent"}, leads.Now(time.Now()))
+		_, err := leads.UpdateStatus(ctx, s, id, leads.StatusChange{Status: statuses[i%3], ContactedBy: "agent"}, leads.Timestamp(time.Now()))
 		return err
 	})
 }
@@ -564,10 +584,10 @@ type mixedOp struct {
 
 // withLead gives user k a record and a lead at step 1.
 func withLead(ctx context.Context, s *Store, k string) error {
-	if _, err := s.PutUser(ctx, leads.User{ID: k, FullName: "User " + k, Email: k + "@example.com"}); err != nil {
+	if _, err := s.PutUser(ctx, leads.User{ID: k, FullName: "User " + k, Email: k + "@example.com"}, leads.Timestamp(time.Now())); err != nil {
 		return err
 	}
-	_, _, err := s.SaveFromOnboarding(ctx, k, leads.SaveInput{Step: ptr(1)}, leads.Now(time.Now()))
+	_, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: k}, leads.SaveInput{Step: ptr(1)}, leads.Timestamp(time.Now()))
 	return err
 }
 
@@ -624,7 +644,7 @@ func noLead(ctx context.Context, s *Store, k string) error {
 // leaves its own change, and a failing one undoes nothing of its neighbours.
 func TestWriteConcurrentMixed(t *testing.T) {
 	s := openMigrated(t, "FULL")
-	now := func() time.Time { return leads.Now(time.Now()) }
+	now := func() time.Time { return leads.Timestamp(time.Now()) }
 	leadID := func(ctx context.Context, s *Store, k string) string {
 		l, _ := s.LeadByUser(ctx, k) // a missing lead fails the write under test
 		return l.ID
@@ -633,24 +653,24 @@ func TestWriteConcurrentMixed(t *testing.T) {
 		if err := withLead(ctx, s, k); err != nil {
 			return err
 		}
-		_, err := s.PutStudent(ctx, leads.Student{ID: studentOf(k), UserID: &k})
+		_, err := s.PutStudent(ctx, leads.Student{ID: studentOf(k), UserID: &k}, leads.Timestamp(time.Now()))
 		return err
 	}
 	none := func(context.Context, *Store, string) error { return nil }
 	ops := []mixedOp{
 		{"provision then first save", none, func(ctx context.Context, s *Store, k string) error {
 			name, email := "Name "+k, k+"@example.com"
-			if err := s.ProvisionUser(ctx, k, &name, &email, nil); err != nil {
+			if err := s.ProvisionUser(ctx, leads.Claims{UserID: k, Name: &name, Email: &email}, now()); err != nil {
 				return err
 			}
-			l, created, err := s.SaveFromOnboarding(ctx, k, leads.SaveInput{Step: ptr(2)}, now())
+			l, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: k}, leads.SaveInput{Step: ptr(2)}, now())
 			if err != nil || !created || l.FullName != name || l.OnboardingStep != 2 {
 				return fmt.Errorf("save = %+v, %v, %v; want a new lead of %s at step 2", l, created, err, name)
 			}
 			return nil
 		}, statusOf(leads.StatusPending, anyStudent)},
 		{"re-save", withLead, func(ctx context.Context, s *Store, k string) error {
-			l, created, err := s.SaveFromOnboarding(ctx, k, leads.SaveInput{Step: ptr(3)}, now())
+			l, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: k}, leads.SaveInput{Step: ptr(3)}, now())
 			if err != nil || created || l.OnboardingStep != 3 {
 				return fmt.Errorf("save = %+v, %v, %v; want the lead at step 3", l, created, err)
 			}
@@ -662,11 +682,11 @@ func TestWriteConcurrentMixed(t *testing.T) {
 			return nil
 		}},
 		{"save without a user", none, func(ctx context.Context, s *Store, k string) error {
-			_, _, err := s.SaveFromOnboarding(ctx, k, leads.SaveInput{}, now())
+			_, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: k}, leads.SaveInput{}, now())
 			return want(err, leads.ErrUserNotFound)
 		}, noLead},
 		{"status to contacted", withLead, func(ctx context.Context, s *Store, k string) error {
-			l, err := s.UpdateStatus(ctx, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "agent-" + k}, now())
+			l, err := leads.UpdateStatus(ctx, s, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "agent-" + k}, now())
 			if err == nil && (l.ContactedBy == nil || *l.ContactedBy != "agent-"+k) {
 				return fmt.Errorf("contacted by %v, want agent-%s", l.ContactedBy, k)
 			}
@@ -676,36 +696,36 @@ func TestWriteConcurrentMixed(t *testing.T) {
 			if err := withStudent(ctx, s, k); err != nil {
 				return err
 			}
-			_, err := s.Convert(ctx, leadID(ctx, s, k), studentOf(k), now())
+			_, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), now())
 			return err
 		}, func(ctx context.Context, s *Store, k string) error {
-			_, err := s.UpdateStatus(ctx, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusLost}, now())
+			_, err := leads.UpdateStatus(ctx, s, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusLost}, now())
 			return want(err, leads.ErrLeadConverted)
 		}, statusOf(leads.StatusConverted, studentOf)},
 		{"status of a missing lead", none, func(ctx context.Context, s *Store, k string) error {
-			_, err := s.UpdateStatus(ctx, "missing-"+k, leads.StatusChange{Status: leads.StatusLost}, now())
+			_, err := leads.UpdateStatus(ctx, s, "missing-"+k, leads.StatusChange{Status: leads.StatusLost}, now())
 			return want(err, leads.ErrLeadNotFound)
 		}, noLead},
 		{"convert", withStudent, func(ctx context.Context, s *Store, k string) error {
-			l, err := s.Convert(ctx, leadID(ctx, s, k), studentOf(k), now())
+			l, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), now())
 			return wantLead(l, err, leads.StatusConverted, studentOf(k))
 		}, statusOf(leads.StatusConverted, studentOf)},
 		{"convert to a missing student", withLead, func(ctx context.Context, s *Store, k string) error {
-			_, err := s.Convert(ctx, leadID(ctx, s, k), studentOf(k), now())
+			_, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), now())
 			return want(err, leads.ErrStudentNotFound)
 		}, statusOf(leads.StatusPending, anyStudent)},
 		{"complete onboarding", withLead, func(ctx context.Context, s *Store, k string) error {
-			l, err := s.CompleteOnboarding(ctx, k, now())
+			l, err := leads.CompleteOnboarding(ctx, s, k, now())
 			return wantLead(l, err, leads.StatusConverted, "")
 		}, statusOf(leads.StatusConverted, anyStudent)},
 		{"delete", withLead, func(ctx context.Context, s *Store, k string) error {
-			return want(s.DeleteLead(ctx, leadID(ctx, s, k)), nil)
+			return want(leads.DeleteLead(ctx, s, leadID(ctx, s, k)), nil)
 		}, noLead},
 		{"delete a missing lead", none, func(ctx context.Context, s *Store, k string) error {
-			return want(s.DeleteLead(ctx, "missing-"+k), leads.ErrLeadNotFound)
+			return want(leads.DeleteLead(ctx, s, "missing-"+k), leads.ErrLeadNotFound)
 		}, noLead},
 		{"put user again", withLead, func(ctx context.Context, s *Store, k string) error {
-			created, err := s.PutUser(ctx, leads.User{ID: k, FullName: "Renamed " + k, Email: k + "@example.com"})
+			created, err := s.PutUser(ctx, leads.User{ID: k, FullName: "Renamed " + k, Email: k + "@example.com"}, leads.Timestamp(time.Now()))
 			if err != nil || created {
 				return fmt.Errorf("created = %v, err = %v; want a replacement", created, err)
 			}
@@ -748,7 +768,7 @@ func TestWriteConcurrentMixed(t *testing.T) {
 			return nil
 		}},
 		{"student of a missing user", none, func(ctx context.Context, s *Store, k string) error {
-			_, err := s.PutStudent(ctx, leads.Student{ID: studentOf(k), UserID: &k})
+			_, err := s.PutStudent(ctx, leads.Student{ID: studentOf(k), UserID: &k}, leads.Timestamp(time.Now()))
 			return wantField(err, "userId")
 		}, noLead},
 	}

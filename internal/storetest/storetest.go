@@ -67,7 +67,7 @@ func ptr[T any](v T) *T { return &v }
 func user(t *testing.T, s leads.Store, id string, phone *string) leads.User {
 	t.Helper()
 	u := leads.User{ID: id, FullName: "Name of " + id, Email: id + "@example.com", Phone: phone}
-	if _, err := s.PutUser(t.Context(), u); err != nil {
+	if _, err := s.PutUser(t.Context(), u, at(0)); err != nil {
 		t.Fatalf("PutUser(%s): %v", id, err)
 	}
 	return u
@@ -76,7 +76,7 @@ func user(t *testing.T, s leads.Store, id string, phone *string) leads.User {
 // save saves and fails the test on error.
 func save(t *testing.T, s leads.Store, userID string, in leads.SaveInput, now time.Time) (leads.Lead, bool) {
 	t.Helper()
-	l, created, err := s.SaveFromOnboarding(t.Context(), userID, in, now)
+	l, created, err := leads.SaveFromOnboarding(t.Context(), s, leads.Claims{UserID: userID}, in, now)
 	if err != nil {
 		t.Fatalf("SaveFromOnboarding(%s): %v", userID, err)
 	}
@@ -167,7 +167,7 @@ func testSaveCreatesThenUpdates(t *testing.T, open Opener) {
 
 	// The user's record changes and loses its phone: the lead follows the
 	// record but keeps the phone it had.
-	if created, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "Mercy Okafor", Email: "mercy@example.com"}); err != nil || created {
+	if created, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "Mercy Okafor", Email: "mercy@example.com"}, at(0)); err != nil || created {
 		t.Fatalf("PutUser replace: created=%v err=%v", created, err)
 	}
 	second, created := save(t, s, u.ID, leads.SaveInput{}, at(1))
@@ -179,7 +179,7 @@ func testSaveCreatesThenUpdates(t *testing.T, open Opener) {
 		"createdAt": at(0), "updatedAt": at(1), "lastSavedAt": at(1),
 	})
 
-	if _, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "Mercy Okafor", Email: "mercy@example.com", Phone: ptr("+2348000000002")}); err != nil {
+	if _, err := s.PutUser(ctx, leads.User{ID: "u1", FullName: "Mercy Okafor", Email: "mercy@example.com", Phone: ptr("+2348000000002")}, at(0)); err != nil {
 		t.Fatal(err)
 	}
 	third, _ := save(t, s, u.ID, leads.SaveInput{}, at(2))
@@ -309,11 +309,11 @@ func testSaveStatusAfterResave(t *testing.T, open Opener) {
 			l, _ := save(t, s, "u1", leads.SaveInput{}, at(0))
 			var err error
 			if tt.from == leads.StatusConverted {
-				if _, err = s.PutStudent(ctx, leads.Student{ID: "s1"}); err == nil {
-					l, err = s.Convert(ctx, l.ID, "s1", at(1))
+				if _, err = s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0)); err == nil {
+					l, err = leads.Convert(ctx, s, l.ID, "s1", at(1))
 				}
 			} else {
-				l, err = s.UpdateStatus(ctx, l.ID, leads.StatusChange{Status: tt.from, ContactedBy: "staff-1"}, at(1))
+				l, err = leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: tt.from, ContactedBy: "staff-1"}, at(1))
 			}
 			if err != nil || l.Status != tt.from {
 				t.Fatalf("moving to %s: status %s, err %v", tt.from, l.Status, err)
@@ -335,7 +335,7 @@ func testSaveStatusAfterResave(t *testing.T, open Opener) {
 func testSaveUnknownUser(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
-	_, created, err := s.SaveFromOnboarding(ctx, "ghost", leads.SaveInput{Step: ptr(2)}, at(0))
+	_, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: "ghost"}, leads.SaveInput{Step: ptr(2)}, at(0))
 	wantErr(t, "save for a user with no record", err, leads.ErrUserNotFound)
 	if created {
 		t.Error("created = true on error")
@@ -364,7 +364,7 @@ func testSaveConcurrentOneUser(t *testing.T, open Opener) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			l, created, err := s.SaveFromOnboarding(t.Context(), "u1", leads.SaveInput{Step: ptr(1 + i%3)}, at(i))
+			l, created, err := leads.SaveFromOnboarding(t.Context(), s, leads.Claims{UserID: "u1"}, leads.SaveInput{Step: ptr(1 + i%3)}, at(i))
 			results[i] = result{l, created, err}
 		})
 	}
@@ -404,7 +404,7 @@ func testSaveConcurrentManyUsers(t *testing.T, open Opener) {
 	for i := range users * savesEach {
 		uid := fmt.Sprintf("u%d", i%users)
 		wg.Go(func() {
-			l, created, err := s.SaveFromOnboarding(t.Context(), uid, leads.SaveInput{Step: ptr(1 + i%3)}, at(i))
+			l, created, err := leads.SaveFromOnboarding(t.Context(), s, leads.Claims{UserID: uid}, leads.SaveInput{Step: ptr(1 + i%3)}, at(i))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -559,7 +559,7 @@ func testListTotalsStayExact(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	catalogue(t, s)
-	if _, err := s.PutStudent(ctx, leads.Student{ID: "s1"}); err != nil {
+	if _, err := s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0)); err != nil {
 		t.Fatal(err)
 	}
 	centres := []*string{ptr("c1"), ptr("c1"), ptr("c2"), nil, ptr("c1"), ptr("nope")}
@@ -576,11 +576,11 @@ func testListTotalsStayExact(t *testing.T, open Opener) {
 
 	t.Log("status changes")
 	for uid, st := range map[string]leads.Status{"u1": leads.StatusContacted, "u2": leads.StatusLost, "u3": leads.StatusLost} {
-		if _, err := s.UpdateStatus(ctx, ids[uid], leads.StatusChange{Status: st, ContactedBy: "staff"}, at(10)); err != nil {
+		if _, err := leads.UpdateStatus(ctx, s, ids[uid], leads.StatusChange{Status: st, ContactedBy: "staff"}, at(10)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Convert(ctx, ids["u4"], "s1", at(11)); err != nil {
+	if _, err := leads.Convert(ctx, s, ids["u4"], "s1", at(11)); err != nil {
 		t.Fatal(err)
 	}
 	checkList(t, s, all)
@@ -594,7 +594,7 @@ func testListTotalsStayExact(t *testing.T, open Opener) {
 
 	t.Log("deletes and a new lead")
 	for _, uid := range []string{"u4", "u5"} {
-		if err := s.DeleteLead(ctx, ids[uid]); err != nil {
+		if err := leads.DeleteLead(ctx, s, ids[uid]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -612,7 +612,7 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	user(t, s, "u1", nil)
 	l, _ := save(t, s, "u1", leads.SaveInput{}, at(0))
 
-	contacted, err := s.UpdateStatus(ctx, l.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(1))
+	contacted, err := leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +626,7 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	prev := contacted
 	for i, st := range steps {
 		ch := leads.StatusChange{Status: st.status, ContactedBy: st.by}
-		got, err := s.UpdateStatus(ctx, l.ID, ch, at(2+i))
+		got, err := leads.UpdateStatus(ctx, s, l.ID, ch, at(2+i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -645,15 +645,15 @@ func testUpdateStatus(t *testing.T, open Opener) {
 		sameLead(t, stored, got)
 	}
 
-	if _, err := s.PutStudent(ctx, leads.Student{ID: "s1"}); err != nil {
+	if _, err := s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0)); err != nil {
 		t.Fatal(err)
 	}
-	converted, err := s.Convert(ctx, l.ID, "s1", at(9))
+	converted, err := leads.Convert(ctx, s, l.ID, "s1", at(9))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range []leads.Status{leads.StatusPending, leads.StatusContacted, leads.StatusLost} {
-		_, err = s.UpdateStatus(ctx, l.ID, leads.StatusChange{Status: st, ContactedBy: "staff-5"}, at(10))
+		_, err = leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: st, ContactedBy: "staff-5"}, at(10))
 		wantErr(t, "UpdateStatus of a converted lead to "+string(st), err, leads.ErrLeadConverted)
 	}
 	stored, err := s.Lead(ctx, l.ID)
@@ -662,7 +662,7 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	}
 	sameLead(t, stored, converted)
 
-	_, err = s.UpdateStatus(ctx, "no-such-lead", leads.StatusChange{Status: leads.StatusLost}, at(11))
+	_, err = leads.UpdateStatus(ctx, s, "no-such-lead", leads.StatusChange{Status: leads.StatusLost}, at(11))
 	wantErr(t, "UpdateStatus of an unknown lead", err, leads.ErrLeadNotFound)
 }
 
@@ -672,31 +672,31 @@ func testConvert(t *testing.T, open Opener) {
 	user(t, s, "u1", nil)
 	user(t, s, "u2", nil)
 	for _, id := range []string{"s1", "s2"} {
-		if _, err := s.PutStudent(ctx, leads.Student{ID: id}); err != nil {
+		if _, err := s.PutStudent(ctx, leads.Student{ID: id}, at(0)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	l, _ := save(t, s, "u1", leads.SaveInput{}, at(0))
 	other, _ := save(t, s, "u2", leads.SaveInput{}, at(0))
 
-	converted, err := s.Convert(ctx, l.ID, "s1", at(1))
+	converted, err := leads.Convert(ctx, s, l.ID, "s1", at(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkFields(t, converted, map[string]any{"status": "CONVERTED", "convertedAt": at(1), "convertedToStudentId": "s1", "updatedAt": at(1)})
 
-	again, err := s.Convert(ctx, l.ID, "s1", at(2))
+	again, err := leads.Convert(ctx, s, l.ID, "s1", at(2))
 	if err != nil {
 		t.Fatalf("converting again to the same student: %v", err)
 	}
 	sameLead(t, again, converted)
 
-	_, err = s.Convert(ctx, l.ID, "s2", at(3))
+	_, err = leads.Convert(ctx, s, l.ID, "s2", at(3))
 	wantErr(t, "Convert to another student", err, leads.ErrConvertedToOther)
 
-	_, err = s.Convert(ctx, other.ID, "no-such-student", at(4))
+	_, err = leads.Convert(ctx, s, other.ID, "no-such-student", at(4))
 	wantErr(t, "Convert to a missing student", err, leads.ErrStudentNotFound)
-	_, err = s.Convert(ctx, "no-such-lead", "s1", at(5))
+	_, err = leads.Convert(ctx, s, "no-such-lead", "s1", at(5))
 	wantErr(t, "Convert of a missing lead", err, leads.ErrLeadNotFound)
 
 	for id, want := range map[string]leads.Lead{l.ID: converted, other.ID: other} {
@@ -715,7 +715,7 @@ func testCompleteOnboarding(t *testing.T, open Opener) {
 		ctx := t.Context()
 		user(t, s, "u1", nil)
 		save(t, s, "u1", leads.SaveInput{}, at(0))
-		l, err := s.CompleteOnboarding(ctx, "u1", at(1))
+		l, err := leads.CompleteOnboarding(ctx, s, "u1", at(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -724,11 +724,11 @@ func testCompleteOnboarding(t *testing.T, open Opener) {
 		}
 		checkFields(t, l, map[string]any{"status": "CONVERTED", "convertedAt": at(1)})
 		// The new student is the user's: a second one for the same user conflicts.
-		_, err = s.PutStudent(ctx, leads.Student{ID: "another", UserID: ptr("u1")})
+		_, err = s.PutStudent(ctx, leads.Student{ID: "another", UserID: ptr("u1")}, at(0))
 		if leads.ErrorCode(err) != leads.CodeConflict {
 			t.Errorf("second student for u1: got %v, want a conflict", err)
 		}
-		again, err := s.CompleteOnboarding(ctx, "u1", at(2))
+		again, err := leads.CompleteOnboarding(ctx, s, "u1", at(2))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -738,11 +738,11 @@ func testCompleteOnboarding(t *testing.T, open Opener) {
 		t.Parallel()
 		s := open(t)
 		user(t, s, "u1", nil)
-		if _, err := s.PutStudent(t.Context(), leads.Student{ID: "s-existing", UserID: ptr("u1")}); err != nil {
+		if _, err := s.PutStudent(t.Context(), leads.Student{ID: "s-existing", UserID: ptr("u1")}, at(0)); err != nil {
 			t.Fatal(err)
 		}
 		save(t, s, "u1", leads.SaveInput{}, at(0))
-		l, err := s.CompleteOnboarding(t.Context(), "u1", at(1))
+		l, err := leads.CompleteOnboarding(t.Context(), s, "u1", at(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -758,7 +758,7 @@ func testCompleteOnboarding(t *testing.T, open Opener) {
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { results[i], errs[i] = s.CompleteOnboarding(t.Context(), "u1", at(1+i)) })
+			wg.Go(func() { results[i], errs[i] = leads.CompleteOnboarding(t.Context(), s, "u1", at(1+i)) })
 		}
 		wg.Wait()
 		for i := range n {
@@ -777,9 +777,9 @@ func testCompleteOnboarding(t *testing.T, open Opener) {
 		t.Parallel()
 		s := open(t)
 		user(t, s, "u1", nil)
-		_, err := s.CompleteOnboarding(t.Context(), "u1", at(1))
+		_, err := leads.CompleteOnboarding(t.Context(), s, "u1", at(1))
 		wantErr(t, "CompleteOnboarding without a lead", err, leads.ErrLeadNotFound)
-		_, err = s.CompleteOnboarding(t.Context(), "nobody", at(1))
+		_, err = leads.CompleteOnboarding(t.Context(), s, "nobody", at(1))
 		wantErr(t, "CompleteOnboarding of an unknown user", err, leads.ErrLeadNotFound)
 	})
 }
@@ -793,19 +793,19 @@ func testDeleteLead(t *testing.T, open Opener) {
 		StudentAddress: ptr("12 Main St"), CourseID: ptr("k1"), HasGuardian: ptr(true), GuardianName: ptr("Jane"),
 		GuardianPhone: ptr("+2348011111111"), GuardianEmail: ptr("jane@example.com"), GuardianAddress: ptr("1 Side St"),
 		Step: ptr(3), Source: ptr("web")}, at(0))
-	if _, err := s.UpdateStatus(ctx, old.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(1)); err != nil {
+	if _, err := leads.UpdateStatus(ctx, s, old.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(1)); err != nil {
 		t.Fatal(err)
 	}
 
-	if err := s.DeleteLead(ctx, old.ID); err != nil {
+	if err := leads.DeleteLead(ctx, s, old.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.Lead(ctx, old.ID)
 	wantErr(t, "Lead after delete", err, leads.ErrLeadNotFound)
 	_, err = s.LeadByUser(ctx, "u1")
 	wantErr(t, "LeadByUser after delete", err, leads.ErrLeadNotFound)
-	wantErr(t, "deleting twice", s.DeleteLead(ctx, old.ID), leads.ErrLeadNotFound)
-	wantErr(t, "deleting an unknown lead", s.DeleteLead(ctx, "no-such-lead"), leads.ErrLeadNotFound)
+	wantErr(t, "deleting twice", leads.DeleteLead(ctx, s, old.ID), leads.ErrLeadNotFound)
+	wantErr(t, "deleting an unknown lead", leads.DeleteLead(ctx, s, "no-such-lead"), leads.ErrLeadNotFound)
 	if p, err := s.ListLeads(ctx, leads.ListFilter{Page: 1, Limit: 10}); err != nil || p.Total != 0 || len(p.Leads) != 0 {
 		t.Errorf("list after delete: total %d, %d leads, err %v", p.Total, len(p.Leads), err)
 	}
@@ -831,7 +831,7 @@ func testPutReference(t *testing.T, open Opener) {
 		put  func(i int) (bool, error) // i = 0 creates, 1 replaces
 	}{
 		{"user", func(i int) (bool, error) {
-			return s.PutUser(ctx, leads.User{ID: "u1", FullName: fmt.Sprintf("User %d", i), Email: "u1@example.com"})
+			return s.PutUser(ctx, leads.User{ID: "u1", FullName: fmt.Sprintf("User %d", i), Email: "u1@example.com"}, at(0))
 		}},
 		{"location", func(i int) (bool, error) {
 			return s.PutLocation(ctx, leads.Location{ID: "fct", Name: fmt.Sprintf("Location %d", i)})
@@ -844,9 +844,9 @@ func testPutReference(t *testing.T, open Opener) {
 		}},
 		{"student", func(i int) (bool, error) {
 			if i == 0 {
-				return s.PutStudent(ctx, leads.Student{ID: "s1"})
+				return s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0))
 			}
-			return s.PutStudent(ctx, leads.Student{ID: "s1", UserID: ptr("u1")})
+			return s.PutStudent(ctx, leads.Student{ID: "s1", UserID: ptr("u1")}, at(0))
 		}},
 	}
 	for _, tt := range tests {
@@ -897,16 +897,16 @@ func testPutReferenceInvalid(t *testing.T, open Opener) {
 			return s.PutCourse(ctx, leads.Course{ID: "k9", Name: "X", CenterID: ptr("nope")})
 		}, leads.CodeInvalid, "centerId"},
 		{"student of an unknown user", func() (bool, error) {
-			return s.PutStudent(ctx, leads.Student{ID: "s9", UserID: ptr("nope")})
+			return s.PutStudent(ctx, leads.Student{ID: "s9", UserID: ptr("nope")}, at(0))
 		}, leads.CodeInvalid, "userId"},
 		{"first student of u1", func() (bool, error) {
-			return s.PutStudent(ctx, leads.Student{ID: "s1", UserID: ptr("u1")})
+			return s.PutStudent(ctx, leads.Student{ID: "s1", UserID: ptr("u1")}, at(0))
 		}, "", ""},
 		{"second student of u1", func() (bool, error) {
-			return s.PutStudent(ctx, leads.Student{ID: "s2", UserID: ptr("u1")})
+			return s.PutStudent(ctx, leads.Student{ID: "s2", UserID: ptr("u1")}, at(0))
 		}, leads.CodeConflict, ""},
 		{"the first student again", func() (bool, error) {
-			return s.PutStudent(ctx, leads.Student{ID: "s1", UserID: ptr("u1")})
+			return s.PutStudent(ctx, leads.Student{ID: "s1", UserID: ptr("u1")}, at(0))
 		}, "", ""},
 	}
 	for _, tt := range tests {
@@ -927,7 +927,7 @@ func testPutReferenceInvalid(t *testing.T, open Opener) {
 		}
 	}
 	// Nothing of the refused writes was kept.
-	if created, err := s.PutStudent(ctx, leads.Student{ID: "s2"}); err != nil || !created {
+	if created, err := s.PutStudent(ctx, leads.Student{ID: "s2"}, at(0)); err != nil || !created {
 		t.Errorf("s2 after its refused put: created=%v err=%v, want a create", created, err)
 	}
 	centres, err := s.Centers(ctx, "fct")
@@ -1023,25 +1023,34 @@ func testProvisionUser(t *testing.T, open Opener) {
 		{"a new e-mail alone overwrites the e-mail", nil, ptr("ada.obi@example.com"), nil, nil, "Ada Obi", "ada.obi@example.com", ptr("+234802")},
 		{"all claims overwrite", ptr("Ada O."), ptr("ada.o@example.com"), ptr("+234803"), nil, "Ada O.", "ada.o@example.com", ptr("+234803")},
 	}
-	for i, st := range steps {
-		if err := s.ProvisionUser(ctx, "u1", st.claimName, st.email, st.phone); err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		l, _, err := s.SaveFromOnboarding(ctx, "u1", leads.SaveInput{}, at(i))
-		if st.wantErr != nil {
-			wantErr(t, st.name, err, st.wantErr)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("%s: save: %v", st.name, err)
-		}
-		checkFields(t, l, map[string]any{"fullName": st.wantName, "email": st.wantMail, "phone": st.wantPhone})
-		// A lead keeps a phone the record loses, so each step reads a fresh lead.
-		if err := s.DeleteLead(ctx, l.ID); err != nil {
-			t.Fatal(err)
+	// Each mode provisions its own user: on its own (any request with claims),
+	// or folded into the save's transaction.
+	for _, folded := range []bool{false, true} {
+		uid := fmt.Sprintf("u-folded-%v", folded)
+		for i, st := range steps {
+			c := leads.Claims{UserID: uid, Name: st.claimName, Email: st.email, Phone: st.phone}
+			saveClaims := leads.Claims{UserID: uid}
+			if folded {
+				saveClaims = c
+			} else if err := s.ProvisionUser(ctx, c, at(i)); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			l, _, err := leads.SaveFromOnboarding(ctx, s, saveClaims, leads.SaveInput{}, at(i))
+			if st.wantErr != nil {
+				wantErr(t, st.name, err, st.wantErr)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s (folded %v): save: %v", st.name, folded, err)
+			}
+			checkFields(t, l, map[string]any{"fullName": st.wantName, "email": st.wantMail, "phone": st.wantPhone})
+			// A lead keeps a phone the record loses, so each step reads a fresh lead.
+			if err := leads.DeleteLead(ctx, s, l.ID); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if err := s.ProvisionUser(ctx, "u2", nil, nil, nil); err != nil {
+	if err := s.ProvisionUser(ctx, leads.Claims{UserID: "u2"}, at(0)); err != nil {
 		t.Errorf("no claims at all: %v", err)
 	}
 }
@@ -1071,7 +1080,7 @@ func testTimesAndJSON(t *testing.T, open Opener) {
 		}
 		sameLead(t, stored, l)
 	}
-	contacted, err := s.UpdateStatus(ctx, id, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, times[1])
+	contacted, err := leads.UpdateStatus(ctx, s, id, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, times[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1136,7 +1145,7 @@ func Bench(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb test
 		}
 	}
 	clock := time.Now()
-	now := func(i int) time.Time { return leads.Now(clock.Add(time.Duration(i) * time.Microsecond)) }
+	now := func(i int) time.Time { return leads.Timestamp(clock.Add(time.Duration(i) * time.Microsecond)) }
 
 	// Each run of SaveCreate needs users without leads; runs are told apart by
 	// a counter, since the framework may call the function more than once.
@@ -1146,13 +1155,13 @@ func Bench(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb test
 		users := make([]string, b.N)
 		for i := range users {
 			users[i] = fmt.Sprintf("bench-new-%d-%d", runs, i)
-			if _, err := s.PutUser(ctx, leads.User{ID: users[i], FullName: "New " + users[i], Email: users[i] + "@example.com"}); err != nil {
+			if _, err := s.PutUser(ctx, leads.User{ID: users[i], FullName: "New " + users[i], Email: users[i] + "@example.com"}, at(0)); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.ResetTimer()
 		for i := range b.N {
-			if _, created, err := s.SaveFromOnboarding(ctx, users[i], leads.SaveInput{Step: ptr(1)}, now(i)); err != nil || !created {
+			if _, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: users[i]}, leads.SaveInput{Step: ptr(1)}, now(i)); err != nil || !created {
 				b.Fatalf("created=%v err=%v", created, err)
 			}
 		}
@@ -1161,7 +1170,7 @@ func Bench(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb test
 		StudentAddress: ptr("12 Main St"), HasGuardian: ptr(false), Step: ptr(2)}
 	b.Run("SaveUpdate", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, created, err := s.SaveFromOnboarding(ctx, sample[i%len(sample)].UserID, in, now(i)); err != nil || created {
+			if _, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: sample[i%len(sample)].UserID}, in, now(i)); err != nil || created {
 				b.Fatalf("created=%v err=%v", created, err)
 			}
 		}
@@ -1175,7 +1184,7 @@ func Bench(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb test
 			next++
 			mu.Unlock()
 			for ; pb.Next(); i++ {
-				if _, created, err := s.SaveFromOnboarding(ctx, sample[i%len(sample)].UserID, in, now(i)); err != nil || created {
+				if _, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: sample[i%len(sample)].UserID}, in, now(i)); err != nil || created {
 					b.Errorf("created=%v err=%v", created, err)
 					return
 				}

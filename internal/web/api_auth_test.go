@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,54 +139,40 @@ func TestHeaderWinsOverCookie(t *testing.T) {
 	})
 }
 
-// countingStore counts the writes of just-in-time provisioning on a real store.
-type countingStore struct {
-	leads.Store
-	provisions atomic.Int64
-}
-
-func (c *countingStore) ProvisionUser(ctx context.Context, id string, name, email, phone *string) error {
-	c.provisions.Add(1)
-	return c.Store.ProvisionUser(ctx, id, name, email, phone)
-}
-
 func TestJustInTimeUsers(t *testing.T) {
 	t.Parallel()
-	for _, eng := range engines() {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			cs := &countingStore{Store: eng.open(t)}
-			e := newEnv(t, cs)
-			e.seed(context.Background())
-			admin := e.token("admin-1", auth.RoleAdmin)
-			ada := e.token("jit-1", auth.RoleStudent, "Ada Obi", "ada@example.com", "+2348011111111")
-			e.runAll(t, []scenario{
-				{name: "no record, no claims", req: request{method: "POST", path: "/leads/save-from-onboarding", token: e.token("jit-0", auth.RoleStudent), body: `{}`},
-					status: http.StatusNotFound, want: []string{`"message":"User not found"`}},
-				{name: "email claim alone creates nothing", req: request{method: "POST", path: "/leads/save-from-onboarding",
-					token: e.tokenWith("jit-0", nil, ptr("x@example.com"), nil), body: `{}`},
-					status: http.StatusNotFound, want: []string{`"message":"User not found"`}},
-				{name: "name and email create the user", req: request{method: "POST", path: "/leads/save-from-onboarding", token: ada, body: `{"step":1}`},
-					status: http.StatusCreated, want: []string{`"fullName":"Ada Obi"`, `"email":"ada@example.com"`, `"phone":"+2348011111111"`}},
-				{name: "changed name refreshes the record", req: request{method: "POST", path: "/leads/save-from-onboarding",
-					token: e.token("jit-1", auth.RoleStudent, "Ada Obi-Okafor", "ada@example.com"), body: `{}`},
-					status: http.StatusOK, want: []string{`"fullName":"Ada Obi-Okafor"`, `"phone":"+2348011111111"`}},
-			})
-			before := cs.provisions.Load()
-			same := e.token("jit-1", auth.RoleStudent, "Ada Obi-Okafor", "ada@example.com")
-			for range 3 {
-				e.do(request{method: "GET", path: "/leads/me", token: same})
-			}
-			if got := cs.provisions.Load() - before; got != 0 {
-				t.Errorf("unchanged claims provisioned %d times, want 0", got)
-			}
-			// An admin replaces the record: the next token with claims writes again.
-			e.run(t, scenario{name: "admin replaces", req: request{method: "PUT", path: "/users/jit-1", token: admin,
-				body: `{"fullName":"Someone Else","email":"else@example.com"}`}, status: http.StatusOK})
-			e.run(t, scenario{name: "claims win again", req: request{method: "POST", path: "/leads/save-from-onboarding", token: same, body: `{}`},
-				status: http.StatusOK, want: []string{`"fullName":"Ada Obi-Okafor"`, `"email":"ada@example.com"`}})
+	forEachEngine(t, func(t *testing.T, e *env) {
+		e.seed(context.Background())
+		admin := e.token("admin-1", auth.RoleAdmin)
+		ada := e.token("jit-1", auth.RoleStudent, "Ada Obi", "ada@example.com", "+2348011111111")
+		e.runAll(t, []scenario{
+			{name: "no record, no claims", req: request{method: "POST", path: "/leads/save-from-onboarding", token: e.token("jit-0", auth.RoleStudent), body: `{}`},
+				status: http.StatusNotFound, want: []string{`"message":"User not found"`}},
+			{name: "email claim alone creates nothing", req: request{method: "POST", path: "/leads/save-from-onboarding",
+				token: e.tokenWith("jit-0", nil, ptr("x@example.com"), nil), body: `{}`},
+				status: http.StatusNotFound, want: []string{`"message":"User not found"`}},
+			{name: "name and email create the user", req: request{method: "POST", path: "/leads/save-from-onboarding", token: ada, body: `{"step":1}`},
+				status: http.StatusCreated, want: []string{`"fullName":"Ada Obi"`, `"email":"ada@example.com"`, `"phone":"+2348011111111"`}},
+			{name: "changed name refreshes the record", req: request{method: "POST", path: "/leads/save-from-onboarding",
+				token: e.token("jit-1", auth.RoleStudent, "Ada Obi-Okafor", "ada@example.com"), body: `{}`},
+				status: http.StatusOK, want: []string{`"fullName":"Ada Obi-Okafor"`, `"phone":"+2348011111111"`}},
 		})
-	}
+
+		// A second instance of the service on the same database: an admin
+		// replaces the record through it, and the first instance applies the
+		// same claims again on the next request (no per-process memory of
+		// what was provisioned).
+		same := e.token("jit-1", auth.RoleStudent, "Ada Obi-Okafor", "ada@example.com")
+		e.run(t, scenario{name: "claims seen once", req: request{method: "GET", path: "/leads/me", token: same}, status: http.StatusOK})
+		other := newEnv(t, e.store)
+		other.run(t, scenario{name: "admin replaces on the other instance", req: request{method: "PUT", path: "/users/jit-1", token: admin,
+			body: `{"fullName":"Someone Else","email":"else@example.com"}`}, status: http.StatusOK})
+		e.run(t, scenario{name: "a read with the claims refreshes the record", req: request{method: "GET", path: "/leads/me", token: same},
+			status: http.StatusOK})
+		e.run(t, scenario{name: "the save sees the claims", req: request{method: "POST", path: "/leads/save-from-onboarding",
+			token: e.token("jit-1", auth.RoleStudent), body: `{}`},
+			status: http.StatusOK, want: []string{`"fullName":"Ada Obi-Okafor"`, `"email":"ada@example.com"`}})
+	})
 }
 
 // tokenWith mints a student token with exactly the given profile claims.
@@ -201,33 +185,3 @@ func (e *env) tokenWith(sub string, name, email, phone *string) string {
 	return tok
 }
 
-func TestProvisionCacheIsBounded(t *testing.T) {
-	s := NewServer(Config{})
-	pc := &s.provisioned
-	c := s.claimsOf(auth.Principal{Name: ptr("A"), Email: ptr("a@example.com")})
-	for i := range maxProvisioned {
-		pc.put(fmt.Sprint("user-", i), c)
-	}
-	pc.put("user-0", c) // present already: nothing to evict
-	if len(pc.entries) != maxProvisioned || !pc.has("user-0", c) {
-		t.Fatalf("%d entries, want %d", len(pc.entries), maxProvisioned)
-	}
-	pc.put("one-more", c)
-	if len(pc.entries) != maxProvisioned || !pc.has("one-more", c) {
-		t.Errorf("a full cache must make room for one: %d entries", len(pc.entries))
-	}
-	for name, p := range map[string]auth.Principal{
-		"changed claim": {Name: ptr("B"), Email: ptr("a@example.com")},
-		"new claim":     {Name: ptr("A"), Email: ptr("a@example.com"), Phone: ptr("1")},
-		"empty claim":   {Name: ptr("A"), Email: ptr("a@example.com"), Phone: ptr("")},
-		"moved text":    {Name: ptr("Aa@example.com"), Email: ptr("")},
-	} {
-		if pc.has("one-more", s.claimsOf(p)) {
-			t.Errorf("%s must miss", name)
-		}
-	}
-	pc.forget("one-more")
-	if pc.has("one-more", c) {
-		t.Error("forget must drop the entry")
-	}
-}

@@ -356,16 +356,16 @@ func (e *env) seed(ctx context.Context) {
 	e.t.Helper()
 	st := e.store
 	for _, err := range []error{
-		second(st.PutUser(ctx, leads.User{ID: "stu-1", FullName: "Mercy Okafor", Email: "mercy@example.com", Phone: ptr("+2348000000001")})),
-		second(st.PutUser(ctx, leads.User{ID: "stu-2", FullName: "Tunde Bello", Email: "tunde@example.com"})),
+		second(st.PutUser(ctx, leads.User{ID: "stu-1", FullName: "Mercy Okafor", Email: "mercy@example.com", Phone: ptr("+2348000000001")}, leads.Timestamp(time.Now()))),
+		second(st.PutUser(ctx, leads.User{ID: "stu-2", FullName: "Tunde Bello", Email: "tunde@example.com"}, leads.Timestamp(time.Now()))),
 		second(st.PutLocation(ctx, leads.Location{ID: "fct", Name: "FCT Abuja"})),
 		second(st.PutLocation(ctx, leads.Location{ID: "lagos", Name: "Lagos"})),
 		second(st.PutCenter(ctx, leads.Center{ID: "abuja-center", Name: "Abuja Center", LocationID: ptr("fct")})),
 		second(st.PutCenter(ctx, leads.Center{ID: "lagos-center", Name: "Lagos Center", LocationID: ptr("lagos")})),
 		second(st.PutCourse(ctx, leads.Course{ID: "web-dev", Name: "Web Development", CenterID: ptr("abuja-center")})),
 		second(st.PutCourse(ctx, leads.Course{ID: "solar", Name: "Solar Installation", CenterID: ptr("lagos-center")})),
-		second(st.PutStudent(ctx, leads.Student{ID: "student-1"})),
-		second(st.PutStudent(ctx, leads.Student{ID: "student-2"})),
+		second(st.PutStudent(ctx, leads.Student{ID: "student-1"}, leads.Timestamp(time.Now()))),
+		second(st.PutStudent(ctx, leads.Student{ID: "student-2"}, leads.Timestamp(time.Now()))),
 	} {
 		if err != nil {
 			e.t.Fatalf("seed: %v", err)

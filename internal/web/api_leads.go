@@ -18,17 +18,16 @@ type saveResponse struct {
 	Warnings []leads.FieldError `json:"warnings,omitempty"`
 }
 
-// saveLead is the whole "Save and Exit": parse the body, save the caller's lead
-// and explain the result. The caller's user record was already provisioned from
-// the token when p was verified (verify). status is 201 when the lead was
-// created, 200 when updated. The lead always belongs to p, whatever userId the
-// body carries.
+// saveLead is the whole "Save and Exit": parse the body, provision the caller's
+// record from the token and save the caller's lead in one transaction, and
+// explain the result. status is 201 when the lead was created, 200 when
+// updated. The lead always belongs to p, whatever userId the body carries.
 func (s *Server) saveLead(ctx context.Context, p auth.Principal, body []byte) (saveResponse, int, error) {
 	in, err := leads.ParseOnboarding(body)
 	if err != nil {
 		return saveResponse{}, 0, err
 	}
-	lead, created, err := s.store.SaveFromOnboarding(ctx, p.UserID, in, leads.Now(s.now()))
+	lead, created, err := leads.SaveFromOnboarding(ctx, s.store, claimsOf(p), in, leads.Timestamp(s.now()))
 	if err != nil {
 		return saveResponse{}, 0, err
 	}
@@ -69,7 +68,7 @@ func (s *Server) frontendSaveLead(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(accessCookie); err == nil {
 		token = c.Value
 	}
-	p, err := s.verify(r.Context(), token)
+	p, err := s.verify(token)
 	if err != nil {
 		fail(err)
 		return
@@ -164,7 +163,7 @@ func (s *Server) updateStatus(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if ch.ContactedBy == "" {
 		ch.ContactedBy = p.UserID
 	}
-	l, err := s.store.UpdateStatus(r.Context(), r.PathValue("id"), ch, leads.Now(s.now()))
+	l, err := leads.UpdateStatus(r.Context(), s.store, r.PathValue("id"), ch, leads.Timestamp(s.now()))
 	if err != nil {
 		return err
 	}
@@ -181,7 +180,7 @@ func (s *Server) convertLead(w http.ResponseWriter, r *http.Request, _ auth.Prin
 	if err != nil {
 		return err
 	}
-	l, err := s.store.Convert(r.Context(), r.PathValue("id"), studentID, leads.Now(s.now()))
+	l, err := leads.Convert(r.Context(), s.store, r.PathValue("id"), studentID, leads.Timestamp(s.now()))
 	if err != nil {
 		return err
 	}
@@ -196,7 +195,7 @@ type deleted struct {
 
 func (s *Server) deleteLead(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	id := r.PathValue("id")
-	if err := s.store.DeleteLead(r.Context(), id); err != nil {
+	if err := leads.DeleteLead(r.Context(), s.store, id); err != nil {
 		return err
 	}
 	s.writeJSON(w, http.StatusOK, ok("Lead deleted successfully", deleted{ID: id}))

@@ -35,10 +35,7 @@ func putReference[T any](s *Server, w http.ResponseWriter, r *http.Request,
 
 func (s *Server) putUser(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	return putReference(s, w, r, leads.ParseUser, func(ctx context.Context, u leads.User) (bool, error) {
-		created, err := s.store.PutUser(ctx, u)
-		// The record changed behind the token claims: let the next token write.
-		s.provisioned.forget(u.ID)
-		return created, err
+		return s.store.PutUser(ctx, u, leads.Timestamp(s.now()))
 	})
 }
 
@@ -55,7 +52,9 @@ func (s *Server) putCourse(w http.ResponseWriter, r *http.Request, _ auth.Princi
 }
 
 func (s *Server) putStudent(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	return putReference(s, w, r, leads.ParseStudent, s.store.PutStudent)
+	return putReference(s, w, r, leads.ParseStudent, func(ctx context.Context, st leads.Student) (bool, error) {
+		return s.store.PutStudent(ctx, st, leads.Timestamp(s.now()))
+	})
 }
 
 // nonNil makes an empty list encode as [] rather than null.

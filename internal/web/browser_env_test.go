@@ -153,7 +153,7 @@ func seedBrowserData(t *testing.T, st leads.Store) {
 	t.Helper()
 	ctx := context.Background()
 	for _, err := range []error{
-		second(st.PutUser(ctx, leads.User{ID: browserUser, FullName: "Ada Obi", Email: "ada.obi@example.com", Phone: ptr("08030000000")})),
+		second(st.PutUser(ctx, leads.User{ID: browserUser, FullName: "Ada Obi", Email: "ada.obi@example.com", Phone: ptr("08030000000")}, leads.Timestamp(time.Now()))),
 		second(st.PutLocation(ctx, leads.Location{ID: "fct", Name: "FCT Abuja"})),
 		second(st.PutLocation(ctx, leads.Location{ID: "lagos", Name: "Lagos"})),
 		second(st.PutCenter(ctx, leads.Center{ID: "abuja-center", Name: "Abuja Center", LocationID: ptr("fct")})),

@@ -66,18 +66,18 @@ func leadSummary(l leads.Lead) []summaryRow {
 // sign-in page (401) and reports false.
 func (s *Server) pagePrincipal(p *pages, w http.ResponseWriter, r *http.Request) (auth.Principal, pageView, bool) {
 	pr, err := s.authenticate(r)
-	if err != nil && leads.ErrorCode(err) == "" {
-		// Provisioning the user from the token failed: not the visitor's fault.
-		s.log.Error("page: authenticate", "error", err)
-		p.render(w, http.StatusInternalServerError, "error", pageView{Title: "Something went wrong"})
-		return auth.Principal{}, pageView{}, false
-	}
 	if err != nil {
 		p.render(w, http.StatusUnauthorized, "signin", pageView{
 			Title:   "Please sign in",
 			Demo:    s.demo != nil,
 			Message: "You need to be signed in to see this page.",
 		})
+		return auth.Principal{}, pageView{}, false
+	}
+	if err := s.provision(r.Context(), pr); err != nil {
+		// Not the visitor's fault: the database did not take the claims.
+		s.log.Error("page: provision user", "error", err)
+		p.render(w, http.StatusInternalServerError, "error", pageView{Title: "Something went wrong"})
 		return auth.Principal{}, pageView{}, false
 	}
 	v := pageView{SignedIn: true, UserID: pr.UserID, Name: pr.UserID, Role: pr.Role, Demo: s.demo != nil}
@@ -160,7 +160,7 @@ func (s *Server) completeOnboarding(w http.ResponseWriter, r *http.Request) erro
 	if _, _, err := s.saveLead(r.Context(), pr, body); err != nil {
 		return err
 	}
-	lead, err := s.store.CompleteOnboarding(r.Context(), pr.UserID, leads.Now(s.now()))
+	lead, err := leads.CompleteOnboarding(r.Context(), s.store, pr.UserID, leads.Timestamp(s.now()))
 	if err != nil {
 		return err
 	}

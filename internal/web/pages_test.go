@@ -244,12 +244,12 @@ func TestDashboardShowsWhereTheApplicationStands(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := e.store.SaveFromOnboarding(ctx, browserUser, in, leads.Now(time.Now())); err != nil {
+			if _, _, err := leads.SaveFromOnboarding(ctx, e.store, leads.Claims{UserID: browserUser}, in, leads.Timestamp(time.Now())); err != nil {
 				t.Fatal(err)
 			}
 			expect("saved", dashboard(), `data-state="saved"`, `data-step="2"`, "step 2 of 3", "Continue", "Abuja Center", "Web Development")
 
-			if _, err := e.store.CompleteOnboarding(ctx, browserUser, leads.Now(time.Now())); err != nil {
+			if _, err := leads.CompleteOnboarding(ctx, e.store, browserUser, leads.Timestamp(time.Now())); err != nil {
 				t.Fatal(err)
 			}
 			expect("completed", dashboard(), `data-state="completed"`, "Enrolment completed")

@@ -15,7 +15,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /readyz", s.handle(s.readyz))
 	mux.Handle("GET /openapi.json", s.handle(s.openAPI))
 
-	mux.Handle("POST /leads/save-from-onboarding", s.authed(student, s.saveFromOnboarding))
+	mux.Handle("POST /leads/save-from-onboarding", s.saving(s.saveFromOnboarding))
 	mux.Handle("GET /leads/me", s.authed(student, s.myLead))
 	mux.Handle("GET /leads/user/{userId}", s.authed(student, s.leadByUser))
 	mux.Handle("GET /leads", s.authed(staff, s.listLeads))

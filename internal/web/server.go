@@ -3,7 +3,6 @@
 package web
 
 import (
-	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"time"
@@ -37,14 +36,11 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	demo     *Demo
-	// provisioned remembers the token claims last written to each user record.
-	provisioned provisionCache
 }
 
 // NewServer returns a server over cfg.
 func NewServer(cfg Config) *Server {
 	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo}
-	s.provisioned.seed = maphash.MakeSeed()
 	if s.now == nil {
 		s.now = time.Now
 	}
