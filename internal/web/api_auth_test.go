@@ -184,4 +184,3 @@ func (e *env) tokenWith(sub string, name, email, phone *string) string {
 	}
 	return tok
 }
-
