@@ -5,11 +5,13 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"SaveCreatesThenUpdates", testSaveCreatesThenUpdates},
 		{"SaveMergeRules", testSaveMergeRules},
+		{"SaveMatchesApply", testSaveMatchesApply},
 		{"SaveStatusAfterResave", testSaveStatusAfterResave},
 		{"SaveUnknownUser", testSaveUnknownUser},
 		{"SaveConcurrentOneUser", testSaveConcurrentOneUser},
@@ -287,6 +290,85 @@ func testSaveMergeRules(t *testing.T, open Opener) {
 				t.Errorf("warnings on %v, want %v", warned, tt.warn)
 			}
 		})
+	}
+}
+
+// testSaveMatchesApply holds the engine's save to the domain's merge rule: a
+// long random run of saves (known and unknown references, every field given or
+// not, status moves between them) must store exactly what SaveInput.Apply says,
+// computed here from the catalogue the test wrote.
+func testSaveMatchesApply(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	catalogue(t, s)
+	u := user(t, s, "u1", ptr("+2348000000001"))
+	if _, err := s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0)); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]leads.References{
+		"fct": {Location: &leads.Location{ID: "fct", Name: "FCT Abuja"}},
+		"c1":  {Center: &leads.Center{ID: "c1", Name: "Abuja Centre"}},
+		"k2":  {Course: &leads.Course{ID: "k2", Name: "Solar Installation"}},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(vals ...string) *string {
+		if i := rng.IntN(len(vals) + 1); i < len(vals) {
+			return &vals[i]
+		}
+		return nil
+	}
+	var stored *leads.Lead
+	for i := range 60 {
+		in := leads.SaveInput{
+			TrainingLocation: pick("fct", "mars"), CenterID: pick("c1", "nope"), CenterIDField: "selectedCenter.id",
+			CenterName: pick("Payload Centre"), StudentAddress: pick("1 Main St", "2 Side St"),
+			CourseID: pick("k2", "nope"), CourseName: pick("Payload Course"), GuardianName: pick("Jane", "John"),
+			GuardianPhone: pick("+2348011111111"), GuardianEmail: pick("g@example.com"), GuardianAddress: pick("3 Far St"),
+			Source: pick("web", "mobile"),
+		}
+		if b := pick("t", "f"); b != nil {
+			in.HasGuardian = ptr(*b == "t")
+		}
+		if st := pick("1", "2", "3"); st != nil {
+			in.Step = ptr(int((*st)[0] - '0'))
+		}
+		var refs leads.References
+		for _, id := range []*string{in.TrainingLocation, in.CenterID, in.CourseID} {
+			if id == nil {
+				continue
+			}
+			r := known[*id]
+			refs.Location, refs.Center, refs.Course = cmp.Or(r.Location, refs.Location), cmp.Or(r.Center, refs.Center), cmp.Or(r.Course, refs.Course)
+		}
+		want := in.Apply(stored, leads.User{ID: u.ID, FullName: u.FullName, Email: u.Email, Phone: u.Phone}, refs, at(2*i))
+		got, created := save(t, s, "u1", in, at(2*i))
+		if created != (stored == nil) {
+			t.Fatalf("save %d: created = %v", i, created)
+		}
+		want.ID = got.ID
+		sameLead(t, got, want)
+		if t.Failed() {
+			t.Fatalf("save %d of %+v differs from SaveInput.Apply", i, in)
+		}
+		stored = &got
+		// Now and then staff move the lead, so saves meet every status.
+		var err error
+		switch rng.IntN(6) {
+		case 0:
+			got, err = leads.UpdateStatus(ctx, s, got.ID, leads.StatusChange{Status: leads.StatusLost}, at(2*i+1))
+		case 1:
+			got, err = leads.UpdateStatus(ctx, s, got.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(2*i+1))
+		case 2:
+			if i > 40 {
+				got, err = leads.Convert(ctx, s, got.ID, "s1", at(2*i+1))
+			}
+		}
+		if err != nil && !errors.Is(err, leads.ErrLeadConverted) {
+			t.Fatalf("status move after save %d: %v", i, err)
+		}
+		if err == nil {
+			stored = &got
+		}
 	}
 }
 

@@ -62,7 +62,7 @@ CREATE TABLE leads (
     last_saved_at           timestamptz NOT NULL,
     status                  text NOT NULL DEFAULT 'PENDING'
                             CHECK (status IN ('PENDING', 'CONTACTED', 'CONVERTED', 'LOST')),
-    source                  text NOT NULL DEFAULT 'onboarding_save_and_exit',
+    source                  text NOT NULL, -- leads.DefaultSource when a save names none
     notes                   text,
     contacted_at            timestamptz,
     contacted_by            text,

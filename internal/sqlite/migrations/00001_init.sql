@@ -61,7 +61,7 @@ CREATE TABLE leads (
     last_saved_at           TEXT NOT NULL,
     status                  TEXT NOT NULL DEFAULT 'PENDING'
                             CHECK (status IN ('PENDING', 'CONTACTED', 'CONVERTED', 'LOST')),
-    source                  TEXT NOT NULL DEFAULT 'onboarding_save_and_exit',
+    source                  TEXT NOT NULL, -- leads.DefaultSource when a save names none
     notes                   TEXT,
     contacted_at            TEXT,
     contacted_by            TEXT,

@@ -60,7 +60,7 @@
     return { step: step, profile: profile, selectedCenter: centre, selectedCourse: selected(el.course), paymentPlan: plan() };
   }
 
-  // payload is exactly the guide's Save and Exit body; null for every empty field.
+  // payload is the guide's Save and Exit body, null for every empty field.
   function payload(atStep) {
     var f = formState();
     var g = f.profile.hasGuardian;
@@ -76,8 +76,8 @@
       selectedCenter: f.selectedCenter,
       selectedCourse: f.selectedCourse,
       paymentPlan: f.paymentPlan,
-      step: atStep,
-      source: 'onboarding_save_and_exit'
+      step: atStep
+      // no source: the server records its default (leads.DefaultSource)
     };
   }
 
