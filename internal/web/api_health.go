@@ -9,7 +9,10 @@ import (
 
 // openAPIDoc is the OpenAPI 3 description of every endpoint; the API tests
 // validate every response against it, so it cannot drift from the handlers.
+// openapi.json is generated from openapi.yaml: edit the YAML, then run
+// go generate ./internal/web.
 //
+//go:generate go run ../../tools/openapi -in openapi.yaml -out openapi.json
 //go:embed openapi.json
 var openAPIDoc []byte
 
