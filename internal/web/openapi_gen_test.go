@@ -3,7 +3,11 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/leads/leads/internal/openapigen"
@@ -46,4 +50,65 @@ func firstDiff(got, want []byte) string {
 		}
 	}
 	return "no line differs"
+}
+
+// patterns records the routes the server registers.
+type patterns []string
+
+func (p *patterns) Handle(pattern string, _ http.Handler) { *p = append(*p, pattern) }
+
+// Every route of routes.go is an operation of openapi.yaml and every
+// operation is a route, so a new endpoint cannot ship undocumented, nor a
+// documented one go missing. The demo routes count: the server is built in
+// demo mode.
+func TestRoutesAreDocumented(t *testing.T) {
+	s := NewServer(Config{Demo: &Demo{Secret: testSecret}})
+	var registered patterns
+	s.routes(&registered)
+	routes := map[string]bool{}
+	for _, p := range registered {
+		// The mux's "GET /{$}" is the exact path "/".
+		routes[strings.Replace(p, "{$}", "", 1)] = true
+	}
+	doc := loadAPIDoc(t).doc
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(routes)) {
+		if !documented[r] {
+			t.Errorf("route %q is not in openapi.yaml", r)
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(documented)) {
+		if !routes[d] {
+			t.Errorf("openapi.yaml describes %q, which routes.go does not register", d)
+		}
+	}
+	// The whole table registers on a real mux: ServeMux panics at start on
+	// two patterns that overlap with neither more specific.
+	s.Handler()
+}
+
+// The request check is real: a request the document refuses fails the check
+// when the server accepted it, and passes when the server refused it.
+func TestAPIDocChecksRequests(t *testing.T) {
+	api := loadAPIDoc(t)
+	bad := request{method: "GET", path: "/leads?limit=1000", token: "x"}
+	ok := response{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}},
+		body: []byte(`{"success":true,"data":{"leads":[],"total":0,"page":1,"limit":10}}`)}
+	if err := api.check(bad.httpRequest(), ok); err == nil || !strings.Contains(err.Error(), "refuses the request") {
+		t.Errorf("a refused request answered 200: check says %v, want a refusal", err)
+	}
+	refused := response{status: http.StatusBadRequest, header: http.Header{"Content-Type": {"application/json"}},
+		body: []byte(`{"success":false,"statusCode":400,"error":"Bad Request","message":"Validation failed","errors":[{"field":"limit","message":"must be an integer from 1 to 100"}]}`)}
+	if err := api.check(bad.httpRequest(), refused); err != nil {
+		t.Errorf("a refused request answered 400: %v", err)
+	}
+	badBody := request{method: "POST", path: "/leads/save-from-onboarding", token: "x", body: `{"step":"two"}`}
+	if err := api.check(badBody.httpRequest(), ok); err == nil {
+		t.Error("a body of the wrong type answered 200 passed the check")
+	}
 }
