@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/leads/leads/internal/leads"
@@ -23,6 +25,7 @@ type Config struct {
 	JWKSURL     string // LEADS_JWKS_URL, --jwks-url
 	NoMigrate   bool   // --no-migrate
 	Demo        bool   // --demo
+	Reset       bool   // --reset: with --demo, start from an empty database
 }
 
 // The defaults of the contract.
@@ -78,6 +81,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 	if which&flagServe != 0 {
 		fs.BoolVar(&c.NoMigrate, "no-migrate", c.NoMigrate, "do not apply pending migrations on start")
 		fs.BoolVar(&c.Demo, "demo", c.Demo, "zero-setup demo: SQLite, a development secret, demo catalogue and accounts")
+		fs.BoolVar(&c.Reset, "reset", c.Reset, "with --demo: delete the demo's SQLite database first, to start afresh")
 	}
 }
 
@@ -94,6 +98,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("jwks_url", redactURL(c.JWKSURL)),
 		slog.Bool("no_migrate", c.NoMigrate),
 		slog.Bool("demo", c.Demo),
+		slog.Bool("reset", c.Reset),
 	)
 }
 
@@ -120,6 +125,22 @@ type store interface {
 	MigrateUp(ctx context.Context) error
 	MigrateDown(ctx context.Context) error
 	MigrationStatus(ctx context.Context) (string, error)
+}
+
+// resetDemo deletes the SQLite database of a demo (the file and its
+// write-ahead log), so the demo starts from nothing. It refuses anything but a
+// SQLite database: --reset is for the demo's own file, never a server's data.
+func resetDemo(databaseURL string) error {
+	path, ok := strings.CutPrefix(databaseURL, "sqlite:")
+	if !ok || path == "" {
+		return errors.New("--reset only resets a demo's SQLite database (sqlite:PATH)")
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("reset the demo database: %w", err)
+		}
+	}
+	return nil
 }
 
 // openStore opens the engine a database URL names: sqlite:PATH or

@@ -535,6 +535,33 @@ func TestServeDemo(t *testing.T) {
 	if lead, _ := body["data"].(map[string]any); code != http.StatusOK || lead == nil || lead["userId"] != student.ID {
 		t.Errorf("after restart GET /leads/me = %d %v, want the demo student's lead", code, body)
 	}
+	if err := s2.stop(t); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	// --reset starts the demo afresh: the catalogue is back, the lead is gone.
+	s3 := startServe(t, nil, "--demo", "--reset", "--addr", "127.0.0.1:0", "--database-url", dbURL)
+	if code, body := call(t, noRedirect, "GET", s3.base+"/locations", "", ""); code != http.StatusOK || len(body["data"].([]any)) != len(cat.locations) {
+		t.Errorf("after --reset GET /locations = %d %v, want the catalogue", code, body)
+	}
+	code, body = call(t, noRedirect, "GET", s3.base+"/leads/me", tokens[auth.RoleStudent], "")
+	if code != http.StatusOK || body["data"] != nil {
+		t.Errorf("after --reset GET /leads/me = %d %v, want no lead", code, body)
+	}
+}
+
+func TestResetRefusesAllButTheDemosSQLite(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--reset", "--database-url", sqliteURL(t)},                    // not a demo
+		{"--demo", "--reset", "--database-url", "postgres://db/leads"}, // not SQLite
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), append([]string{"serve", "--addr", "127.0.0.1:0", "--jwt-secret", "s"}, args...), envFrom(nil), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "--reset") {
+			t.Errorf("serve %v = %v, want a refusal naming --reset", args, err)
+		}
+	}
 }
 
 func TestMigrate(t *testing.T) {

@@ -1,6 +1,6 @@
 // Command leads runs the leads service and its administrative tasks:
 //
-//	leads serve [--addr A] [--database-url U] [--jwt-secret S] [--jwks-url U] [--no-migrate] [--demo]
+//	leads serve [--addr A] [--database-url U] [--jwt-secret S] [--jwks-url U] [--no-migrate] [--demo [--reset]]
 //	leads migrate up|down|status [--database-url U]
 //	leads token --sub ID [--role student|staff|admin] [--name N] [--email E] [--phone P] [--ttl 1h]
 //
@@ -40,7 +40,7 @@ func main() {
 var errUsage = errors.New("usage")
 
 const usage = `usage:
-  leads serve [--addr A] [--database-url U] [--jwt-secret S] [--jwks-url U] [--no-migrate] [--demo]
+  leads serve [--addr A] [--database-url U] [--jwt-secret S] [--jwks-url U] [--no-migrate] [--demo [--reset]]
   leads migrate up|down|status [--database-url U]
   leads token --sub ID [--role student|staff|admin] [--name N] [--email E] [--phone P] [--ttl 1h]
 

@@ -46,6 +46,15 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 			"and/or LEADS_JWKS_URL (or --jwks-url), or try `leads serve --demo` for a local demo")
 	}
 	log.Info("starting", "config", cfg)
+	if cfg.Reset {
+		if !cfg.Demo {
+			return errors.New("serve: --reset is for the demo: use it with --demo")
+		}
+		if err := resetDemo(cfg.DatabaseURL); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		log.Info("demo database reset", "database_url", redactURL(cfg.DatabaseURL))
+	}
 
 	verifier, err := newVerifier(ctx, cfg)
 	if err != nil {

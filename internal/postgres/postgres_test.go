@@ -2,58 +2,20 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/storetest"
+	"github.com/leads/leads/internal/testdb"
 )
-
-// freshSchema creates an empty schema, dropped with everything in it when tb
-// ends, and returns the test database URL with that schema as search_path. It
-// skips tb when LEADS_TEST_DATABASE_URL is unset.
-func freshSchema(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv("LEADS_TEST_DATABASE_URL")
-	if base == "" {
-		tb.Skip("LEADS_TEST_DATABASE_URL is not set")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("LEADS_TEST_DATABASE_URL: %v", err)
-	}
-	schema := "leads_test_" + strings.ToLower(rand.Text())
-	admin := func(sql string) {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	admin(`CREATE SCHEMA ` + schema)
-	tb.Cleanup(func() { admin(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // openFresh opens a store on a fresh schema, closed when tb ends.
 func openFresh(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), freshSchema(tb))
+	s, err := Open(context.Background(), testdb.PostgresURL(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -125,54 +87,19 @@ func BenchmarkStore(b *testing.B) {
 func TestMigrations(t *testing.T) {
 	s := openFresh(t)
 	ctx := t.Context()
-	steps := []struct {
-		name    string
-		do      func() error
-		wantErr bool
-		status  string // word the status line must hold
-		objects bool   // whether the schema's tables and functions exist afterwards
-	}{
-		{"fresh", func() error { return nil }, false, "pending", false},
-		{"up", func() error { return s.MigrateUp(ctx) }, false, "applied", true},
-		{"up again is a no-op", func() error { return s.MigrateUp(ctx) }, false, "applied", true},
-		{"down", func() error { return s.MigrateDown(ctx) }, false, "pending", false},
-		{"up after down", func() error { return s.MigrateUp(ctx) }, false, "applied", true},
-		{"a newer schema is refused", func() error {
-			if _, err := s.pool.Exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`); err != nil {
-				return err
-			}
-			return s.MigrateUp(ctx)
-		}, true, "applied", true},
-	}
-	for _, st := range steps {
-		err := st.do()
-		if (err != nil) != st.wantErr {
-			t.Fatalf("%s: err = %v, want error %v", st.name, err, st.wantErr)
-		}
-		if st.wantErr && !strings.Contains(err.Error(), "newer") {
-			t.Errorf("%s: error %q does not say the schema is newer", st.name, err)
-		}
-		status, err := s.MigrationStatus(ctx)
+	storetest.RunMigrations(t, s, func() int {
+		var n int
+		err := s.pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'goose_db_version') +
+			(SELECT count(*) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace)`).Scan(&n)
 		if err != nil {
-			t.Fatalf("%s: status: %v", st.name, err)
+			t.Fatal(err)
 		}
-		if !strings.Contains(status, "00001") || !strings.Contains(status, "00001_init.sql") || !strings.Contains(status, st.status) {
-			t.Errorf("%s: status %q, want version, name and %q", st.name, status, st.status)
-		}
-		if st.status == "applied" && !strings.Contains(status, time.Now().UTC().Format("2006-01-02")) {
-			t.Errorf("%s: status %q does not say when it was applied", st.name, status)
-		}
-		var tables, functions int
-		err = s.pool.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'goose_db_version'),
-			(SELECT count(*) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace)`).Scan(&tables, &functions)
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		if want := map[bool][2]int{true: {7, 3}, false: {0, 0}}[st.objects]; tables != want[0] || functions != want[1] {
-			t.Errorf("%s: %d tables and %d functions, want %v", st.name, tables, functions, want)
-		}
-	}
+		return n
+	}, func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`)
+		return err
+	})
 }
 
 // TestCountsUnderConcurrentMoves moves leads between statuses and centres from

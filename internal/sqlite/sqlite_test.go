@@ -20,13 +20,14 @@ import (
 
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/storetest"
+	"github.com/leads/leads/internal/testdb"
 )
 
 // openMigrated opens a migrated store on a fresh file, closed when tb ends.
 func openMigrated(tb testing.TB, synchronous string) *Store {
 	tb.Helper()
 	ctx := context.Background()
-	s, err := open(ctx, filepath.Join(tb.TempDir(), "leads.db"), synchronous)
+	s, err := open(ctx, testdb.SQLiteFile(tb), synchronous)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -150,49 +151,23 @@ func TestDataSurvivesReopen(t *testing.T) {
 
 func TestMigrations(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "leads.db"))
+	s, err := Open(ctx, testdb.SQLiteFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-
-	steps := []struct {
-		name    string
-		do      func() error
-		wantErr bool
-		status  string // word the status line must hold
-		tables  bool   // whether the leads table exists afterwards
-	}{
-		{"fresh", func() error { return nil }, false, "pending", false},
-		{"up", func() error { return s.MigrateUp(ctx) }, false, "applied", true},
-		{"up again is a no-op", func() error { return s.MigrateUp(ctx) }, false, "applied", true},
-		{"down", func() error { return s.MigrateDown(ctx) }, false, "pending", false},
-		{"up after down", func() error { return s.MigrateUp(ctx) }, false, "applied", true},
-		{"a newer schema is refused", func() error {
-			if _, err := s.writer.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, 1)`); err != nil {
-				return err
-			}
-			return s.MigrateUp(ctx)
-		}, true, "applied", true},
-	}
-	for _, st := range steps {
-		err := st.do()
-		if (err != nil) != st.wantErr {
-			t.Fatalf("%s: err = %v, want error %v", st.name, err, st.wantErr)
-		}
-		status, err := s.MigrationStatus(ctx)
-		if err != nil {
-			t.Fatalf("%s: status: %v", st.name, err)
-		}
-		if !strings.Contains(status, "00001") || !strings.Contains(status, "00001_init.sql") || !strings.Contains(status, st.status) {
-			t.Errorf("%s: status %q, want version, name and %q", st.name, status, st.status)
-		}
+	storetest.RunMigrations(t, s, func() int {
 		var n int
-		err = s.read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'leads'`).Scan(&n)
-		if err != nil || (n == 1) != st.tables {
-			t.Errorf("%s: leads table exists = %v (err %v), want %v", st.name, n == 1, err, st.tables)
+		err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema
+			WHERE name NOT LIKE 'sqlite%' AND name NOT LIKE 'goose%'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		return n
+	}, func() error {
+		_, err := s.writer.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, 1)`)
+		return err
+	})
 }
 
 func ptr[T any](v T) *T { return &v }

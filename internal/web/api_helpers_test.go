@@ -3,15 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +17,12 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/postgres"
 	"github.com/leads/leads/internal/sqlite"
+	"github.com/leads/leads/internal/testdb"
 )
 
 // testSecret signs the tokens of these tests.
@@ -39,20 +35,16 @@ type engine struct {
 	open func(t *testing.T) leads.Store
 }
 
-// engines lists the storage engines every API test runs on: SQLite always,
-// PostgreSQL when LEADS_TEST_DATABASE_URL is set.
+// engines lists the storage engines every API test runs on. PostgreSQL cases
+// skip (through testdb) when LEADS_TEST_DATABASE_URL is unset.
 func engines() []engine {
-	es := []engine{{"sqlite", openSQLite}}
-	if os.Getenv("LEADS_TEST_DATABASE_URL") != "" {
-		es = append(es, engine{"postgres", openPostgres})
-	}
-	return es
+	return []engine{{"sqlite", openSQLite}, {"postgres", openPostgres}}
 }
 
 func openSQLite(t *testing.T) leads.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "leads.db"))
+	st, err := sqlite.Open(ctx, testdb.SQLiteFile(t))
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
@@ -63,36 +55,11 @@ func openSQLite(t *testing.T) leads.Store {
 	return st
 }
 
-// openPostgres gives the test its own schema (search_path in the URL) in the
-// test database, dropped when the test ends.
+// openPostgres gives the test its own schema in the test database.
 func openPostgres(t *testing.T) leads.Store {
 	t.Helper()
 	ctx := context.Background()
-	base := os.Getenv("LEADS_TEST_DATABASE_URL")
-	schema := "web_test_" + strings.ToLower(rand.Text())
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to the test database: %v", err)
-	}
-	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
-		admin.Close(ctx)
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("LEADS_TEST_DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(ctx, u.String())
+	st, err := postgres.Open(ctx, testdb.PostgresURL(t))
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
@@ -164,16 +131,6 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
-}
-
-// json decodes the body into a generic value.
-func (r response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
-	}
-	return m
 }
 
 // data decodes the body's data into v.

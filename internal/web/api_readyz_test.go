@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/postgres"
+	"github.com/leads/leads/internal/testdb"
 )
 
 // /readyz follows the database: 503 while PostgreSQL cannot be reached, 200
@@ -21,11 +21,7 @@ import (
 // by a TCP relay between the pool and the server, so the shared test server
 // keeps running for the other tests.
 func TestReadyzRecoversWithoutRestart(t *testing.T) {
-	base := os.Getenv("LEADS_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("LEADS_TEST_DATABASE_URL is not set")
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(testdb.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/testdb"
 )
 
 // browserUser is the signed-in applicant of the browser tests.
@@ -53,15 +54,12 @@ type browserEnv struct {
 
 // newBrowserEnv starts the server and the browser; both stop when the test
 // ends. It skips the test when no Chromium is installed, unless
-// LEADS_REQUIRE_BROWSER is set (CI), where that is a failure.
+// LEADS_REQUIRE names browser (CI), where that is a failure.
 func newBrowserEnv(t *testing.T, st leads.Store) *browserEnv {
 	t.Helper()
 	exe := chromiumPath()
 	if exe == "" {
-		if os.Getenv("LEADS_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium binary found (LEADS_REQUIRE_BROWSER is set): apt-get install chromium")
-		}
-		t.Skip("browser test skipped: no Chromium binary found (install Debian's chromium to run it)")
+		testdb.Skip(t, "browser", "no Chromium binary found (install Debian's chromium to run it)")
 	}
 	seedBrowserData(t, st)
 

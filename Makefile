@@ -1,0 +1,40 @@
+# The project's habits in one place. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# The test database of CI; override on the command line.
+LEADS_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: help test test-postgres test-race lint bench load demo generate
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+test: ## every test; PostgreSQL and browser cases skip (and say why) when their service is missing
+	go test -json ./... | go run ./tools/testreport
+
+test-postgres: ## every test, PostgreSQL cases required (LEADS_TEST_DATABASE_URL)
+	LEADS_TEST_DATABASE_URL='$(LEADS_TEST_DATABASE_URL)' LEADS_REQUIRE=postgres$${LEADS_REQUIRE:+,$$LEADS_REQUIRE} \
+		go test -json ./... | go run ./tools/testreport
+
+test-race: ## every test under the race detector
+	go test -race ./...
+
+lint: ## gofmt, go vet, staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	go vet ./...
+	go tool staticcheck ./...
+
+generate: ## regenerate internal/web/openapi.json from openapi.yaml
+	go generate ./internal/web
+
+bench: ## the store benchmarks on both engines (docs/benchmarks.md)
+	LEADS_TEST_DATABASE_URL='$(LEADS_TEST_DATABASE_URL)' \
+		go test -run XXX -bench . -benchtime 2000x ./internal/sqlite/ ./internal/postgres/
+
+load: ## the HTTP load runs of docs/benchmarks.md (minutes; loopback only)
+	scripts/load.sh
+
+demo: ## the zero-setup demo on a fresh database
+	go run ./cmd/leads serve --demo --reset
