@@ -71,7 +71,21 @@ type Lead struct {
 	ConvertedToStudentID *string    `json:"convertedToStudentId"`
 	CreatedAt            time.Time  `json:"createdAt"`
 	UpdatedAt            time.Time  `json:"updatedAt"`
+	// Beyond the guide's columns (contract §5, §7, §8).
+	PaymentPlan *string    `json:"paymentPlan"`
+	AssignedTo  *string    `json:"assignedTo"`
+	AssignedAt  *time.Time `json:"assignedAt"`
+	StepReached int        `json:"stepReached"`
+	// AssignedHow is how the lead was last assigned or unassigned: "" never,
+	// AssignedAuto or AssignedManual. Not shown to clients.
+	AssignedHow string `json:"-"`
 }
+
+// How a lead came to be assigned.
+const (
+	AssignedAuto   = "auto"
+	AssignedManual = "manual"
+)
 
 // Timestamp returns t as the stores keep it: in UTC, truncated to microseconds
 // (the precision both engines keep), so a time written and read back compares

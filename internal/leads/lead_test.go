@@ -13,7 +13,8 @@ func TestLeadJSONHasEveryColumn(t *testing.T) {
 		"trainingLocationName", "centerId", "centerName", "studentAddress", "courseId", "courseName",
 		"hasGuardian", "guardianName", "guardianPhone", "guardianEmail", "guardianAddress",
 		"onboardingStep", "lastSavedAt", "status", "source", "notes", "contactedAt", "contactedBy",
-		"convertedAt", "convertedToStudentId", "createdAt", "updatedAt"}
+		"convertedAt", "convertedToStudentId", "createdAt", "updatedAt",
+		"paymentPlan", "assignedTo", "assignedAt", "stepReached"}
 	raw, err := json.Marshal(Lead{CreatedAt: time.Date(2026, 1, 2, 10, 16, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)

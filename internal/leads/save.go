@@ -36,10 +36,11 @@ type SaveInput struct {
 	GuardianAddress  *string
 	Step             *int
 	Source           *string
+	PaymentPlan      *string
 }
 
 // ParseOnboarding decodes and validates a Save and Exit body. Unknown fields are
-// ignored (a frontend may send paymentPlan or userId; the lead always belongs to
+// ignored (a frontend may send userId; the lead always belongs to
 // the token's subject). It returns an *Error with CodeInvalid naming every field at
 // fault, so nothing is saved when any field is wrong.
 func ParseOnboarding(body []byte) (SaveInput, error) {
@@ -73,6 +74,7 @@ func ParseOnboarding(body []byte) (SaveInput, error) {
 
 	in.Step = p.step(top, "step")
 	in.Source = p.str(top, "source", "source", MaxStringLen)
+	in.PaymentPlan = p.str(top, "paymentPlan", "paymentPlan", MaxStringLen)
 
 	if in.GuardianEmail != nil && !ValidEmail(*in.GuardianEmail) {
 		p.fail("profile.guardianEmail", "must be a valid email address")
@@ -122,6 +124,7 @@ func NewReferences(r [6]*string) References {
 //   - Every other field given overwrites; a field not given keeps its value.
 //   - The first save creates a PENDING lead at step 1 with DefaultSource
 //     unless given; later saves move the status by StatusAfterSave.
+//   - stepReached is the highest step ever saved.
 //   - lastSavedAt and updatedAt move on every save.
 func (in SaveInput) Apply(stored *Lead, user User, refs References, now time.Time) Lead {
 	var l Lead
@@ -171,6 +174,8 @@ func (in SaveInput) Apply(stored *Lead, user User, refs References, now time.Tim
 	if in.Source != nil {
 		l.Source = *in.Source
 	}
+	keep(&l.PaymentPlan, in.PaymentPlan)
+	l.StepReached = max(l.StepReached, l.OnboardingStep)
 	l.LastSavedAt, l.UpdatedAt = now, now
 	return l
 }

@@ -27,7 +27,8 @@ func TestParseOnboardingAccepts(t *testing.T) {
 		{"centre from profile when no selectedCenter id", `{"profile":{"centre":"c2"},"selectedCenter":{"name":"Lagos Center"}}`,
 			SaveInput{CenterID: ptr("c2"), CenterIDField: "profile.centre", CenterName: ptr("Lagos Center")}},
 		{"integral float step", `{"step":2.0}`, SaveInput{CenterIDField: "selectedCenter.id", Step: ptr(2)}},
-		{"unknown fields ignored", `{"paymentPlan":"full","extra":{"a":[1,2]}}`, SaveInput{CenterIDField: "selectedCenter.id"}},
+		{"unknown fields ignored", `{"userId":"someone-else","extra":{"a":[1,2]}}`, SaveInput{CenterIDField: "selectedCenter.id"}},
+		{"payment plan kept", `{"paymentPlan":"full","step":3}`, SaveInput{CenterIDField: "selectedCenter.id", PaymentPlan: ptr("full"), Step: ptr(3)}},
 		{"limits are inclusive", `{"profile":{"studentAddress":"` + strings.Repeat("é", 500) + `","guardianName":"` + strings.Repeat("a", 255) + `"}}`,
 			SaveInput{CenterIDField: "selectedCenter.id", StudentAddress: ptr(strings.Repeat("é", 500)), GuardianName: ptr(strings.Repeat("a", 255))}},
 	}

@@ -1,10 +1,6 @@
 package leads
 
-import (
-	"net/url"
-	"strconv"
-	"time"
-)
+import "time"
 
 // StatusChange is a validated body of PUT /leads/{id}/status.
 type StatusChange struct {
@@ -12,7 +8,12 @@ type StatusChange struct {
 	// ContactedBy is recorded on the first move to CONTACTED; the handler fills it
 	// with the caller's id when the body names no one.
 	ContactedBy string
+	// Reason is kept in the status.changed activity (at most MaxReasonLen).
+	Reason *string
 }
+
+// MaxReasonLen bounds the reason of a status change.
+const MaxReasonLen = 500
 
 // ParseStatusChange validates the body of PUT /leads/{id}/status. CONVERTED is
 // refused here: conversion needs a student and goes through /convert.
@@ -35,6 +36,7 @@ func ParseStatusChange(body []byte) (StatusChange, error) {
 	if by := p.str(obj, "contactedBy", "contactedBy", MaxStringLen); by != nil {
 		ch.ContactedBy = *by
 	}
+	ch.Reason = p.str(obj, "reason", "reason", MaxReasonLen)
 	return ch, p.err()
 }
 
@@ -83,58 +85,3 @@ func (l Lead) ConvertTo(studentID string, now time.Time) (out Lead, changed bool
 	return l, true, nil
 }
 
-// ListFilter selects a page of leads, newest createdAt first.
-type ListFilter struct {
-	Status   Status // "" for any
-	CenterID string // "" for any
-	Page     int    // from 1
-	Limit    int    // 1 to MaxLimit
-}
-
-// Offset is the number of leads before the page.
-func (f ListFilter) Offset() int { return (f.Page - 1) * f.Limit }
-
-// LeadPage is one page of a list, with the exact count of matching leads.
-type LeadPage struct {
-	Leads []Lead `json:"leads"`
-	Total int    `json:"total"`
-	Page  int    `json:"page"`
-	Limit int    `json:"limit"`
-}
-
-// List limits.
-const (
-	DefaultLimit = 10
-	MaxLimit     = 100
-)
-
-// ParseListQuery validates the query of GET /leads.
-func ParseListQuery(q url.Values) (ListFilter, error) {
-	p := parser{}
-	f := ListFilter{Page: 1, Limit: DefaultLimit}
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			p.fail("page", "must be an integer of at least 1")
-		}
-		f.Page = n
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxLimit {
-			p.fail("limit", "must be an integer from 1 to 100")
-		}
-		f.Limit = n
-	}
-	if v := q.Get("status"); v != "" {
-		if !Status(v).Valid() {
-			p.fail("status", "must be one of PENDING, CONTACTED, CONVERTED, LOST")
-		}
-		f.Status = Status(v)
-	}
-	f.CenterID = q.Get("centerId")
-	if err := p.err(); err != nil {
-		return ListFilter{}, err
-	}
-	return f, nil
-}

@@ -2,7 +2,6 @@ package leads
 
 import (
 	"errors"
-	"net/url"
 	"reflect"
 	"testing"
 	"time"
@@ -25,7 +24,9 @@ func TestParseStatusChange(t *testing.T) {
 		want    StatusChange
 		wantErr string // the field named, "" for success
 	}{
-		{`{"status":"CONTACTED","contactedBy":"staff-1"}`, StatusChange{StatusContacted, "staff-1"}, ""},
+		{`{"status":"CONTACTED","contactedBy":"staff-1"}`, StatusChange{Status: StatusContacted, ContactedBy: "staff-1"}, ""},
+		{`{"status":"LOST","reason":"moved away"}`, StatusChange{Status: StatusLost, Reason: ptr("moved away")}, ""},
+		{`{"status":"LOST","reason":7}`, StatusChange{}, "reason"},
 		{`{"status":"LOST"}`, StatusChange{Status: StatusLost}, ""},
 		{`{"status":"PENDING"}`, StatusChange{Status: StatusPending}, ""},
 		{`{"status":"CONVERTED"}`, StatusChange{}, "status"},
@@ -39,7 +40,7 @@ func TestParseStatusChange(t *testing.T) {
 		t.Run(tt.body, func(t *testing.T) {
 			got, err := ParseStatusChange([]byte(tt.body))
 			if tt.wantErr == "" {
-				if err != nil || got != tt.want {
+				if err != nil || !reflect.DeepEqual(got, tt.want) {
 					t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
 				}
 				return
@@ -55,12 +56,12 @@ func TestParseStatusChange(t *testing.T) {
 func TestStatusChangeApply(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	t1 := t0.Add(time.Hour)
-	l, err := StatusChange{StatusContacted, "staff-1"}.Apply(Lead{Status: StatusPending}, t0)
+	l, err := StatusChange{Status: StatusContacted, ContactedBy: "staff-1"}.Apply(Lead{Status: StatusPending}, t0)
 	if err != nil || l.Status != StatusContacted || !l.ContactedAt.Equal(t0) || *l.ContactedBy != "staff-1" {
 		t.Fatalf("first contact: %+v, %v", l, err)
 	}
-	l, _ = StatusChange{StatusLost, "staff-2"}.Apply(l, t1)
-	l, _ = StatusChange{StatusContacted, "staff-2"}.Apply(l, t1)
+	l, _ = StatusChange{Status: StatusLost, ContactedBy: "staff-2"}.Apply(l, t1)
+	l, _ = StatusChange{Status: StatusContacted, ContactedBy: "staff-2"}.Apply(l, t1)
 	if !l.ContactedAt.Equal(t0) || *l.ContactedBy != "staff-1" || !l.UpdatedAt.Equal(t1) {
 		t.Errorf("later moves must keep the first contact: %+v", l)
 	}
@@ -77,48 +78,6 @@ func TestParseConvert(t *testing.T) {
 		if _, err := ParseConvert([]byte(body)); ErrorCode(err) != CodeInvalid {
 			t.Errorf("%s: got %v, want invalid", body, err)
 		}
-	}
-}
-
-func TestParseListQuery(t *testing.T) {
-	tests := []struct {
-		query   string
-		want    ListFilter
-		wantErr []string
-	}{
-		{"", ListFilter{Page: 1, Limit: 10}, nil},
-		{"page=3&limit=100&status=LOST&centerId=c1", ListFilter{Status: StatusLost, CenterID: "c1", Page: 3, Limit: 100}, nil},
-		{"page=0", ListFilter{}, []string{"page"}},
-		{"page=x&limit=101", ListFilter{}, []string{"page", "limit"}},
-		{"limit=0", ListFilter{}, []string{"limit"}},
-		{"limit=-1", ListFilter{}, []string{"limit"}},
-		{"status=WON", ListFilter{}, []string{"status"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
-			q, _ := url.ParseQuery(tt.query)
-			got, err := ParseListQuery(q)
-			if tt.wantErr == nil {
-				if err != nil || got != tt.want {
-					t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
-				}
-				return
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("want an error, got %v", err)
-			}
-			var fields []string
-			for _, f := range e.Fields {
-				fields = append(fields, f.Field)
-			}
-			if !reflect.DeepEqual(fields, tt.wantErr) {
-				t.Errorf("fields %v, want %v", fields, tt.wantErr)
-			}
-		})
-	}
-	if off := (ListFilter{Page: 3, Limit: 20}).Offset(); off != 40 {
-		t.Errorf("Offset = %d, want 40", off)
 	}
 }
 

@@ -30,10 +30,19 @@ type Store interface {
 	Lead(ctx context.Context, id string) (Lead, error)
 	// LeadByUser returns the user's lead, or ErrLeadNotFound.
 	LeadByUser(ctx context.Context, userID string) (Lead, error)
-	// ListLeads returns a page of leads, newest createdAt first (ties by id,
-	// descending), with the exact number of leads matching the filter, both
-	// read in one snapshot.
+	// ListLeads returns a page of the leads that match the filter, in its
+	// order (ties by id, in the same direction), with the exact number of
+	// leads matching it, both read in one snapshot.
 	ListLeads(ctx context.Context, f ListFilter) (LeadPage, error)
+	// ExportLeads calls fn with every lead that matches the filter, in its
+	// order, ignoring its page and limit; it reads row by row, so memory does
+	// not grow with the number of leads. It stops at fn's first error.
+	ExportLeads(ctx context.Context, f ListFilter, fn func(Lead) error) error
+	// Activities returns a page of the lead's timeline, newest first, or
+	// ErrLeadNotFound.
+	Activities(ctx context.Context, leadID string, page, limit int) (ActivityPage, error)
+	// Roster lists the staff, by id.
+	Roster(ctx context.Context) ([]Staff, error)
 
 	// PutUser creates or replaces a user; created tells which.
 	PutUser(ctx context.Context, u User, now time.Time) (created bool, err error)
@@ -90,6 +99,20 @@ type Tx interface {
 	// StudentOfUser returns the student linked to the user, creating one (a
 	// new id) when there is none.
 	StudentOfUser(ctx context.Context, userID string, now time.Time) (string, error)
+	// AddActivities records timeline entries, each under a new id.
+	AddActivities(ctx context.Context, acts ...Activity) error
+	// NextAssignee takes the centre's turn: it returns the first active staff
+	// member of the centre after the one who had the turn last, in id order
+	// and wrapping around, and records them as having it. ok is false when
+	// the centre has no active staff. The turn's row is locked until the
+	// transaction ends, so concurrent turns of one centre queue.
+	NextAssignee(ctx context.Context, centerID string) (staffID string, ok bool, err error)
+	// StaffActive reports whether the staff member exists and is active.
+	StaffActive(ctx context.Context, id string) (bool, error)
+	// KnownCenters returns which of the ids are centres.
+	KnownCenters(ctx context.Context, ids []string) (map[string]bool, error)
+	// PutStaff creates or replaces a staff member and their centres.
+	PutStaff(ctx context.Context, s Staff, now time.Time) (created bool, err error)
 }
 
 // Claims are the profile claims of a token, for just-in-time provisioning:

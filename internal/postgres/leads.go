@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,7 +16,8 @@ import (
 const leadColumns = `id, user_id, full_name, email, phone, training_location, training_location_name,
 	center_id, center_name, student_address, course_id, course_name, has_guardian, guardian_name,
 	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
-	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at`
+	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at,
+	payment_plan, assigned_to, assigned_at, assigned_how, step_reached`
 
 // leadValues returns a lead's fields in leadColumns order, as stored.
 func leadValues(l leads.Lead) []any {
@@ -25,23 +25,37 @@ func leadValues(l leads.Lead) []any {
 		l.CenterID, l.CenterName, l.StudentAddress, l.CourseID, l.CourseName, l.HasGuardian, l.GuardianName,
 		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, l.LastSavedAt, string(l.Status), l.Source,
 		l.Notes, l.ContactedAt, l.ContactedBy, l.ConvertedAt, l.ConvertedToStudentID,
-		l.CreatedAt, l.UpdatedAt}
+		l.CreatedAt, l.UpdatedAt,
+		l.PaymentPlan, l.AssignedTo, l.AssignedAt, nullIfEmpty(l.AssignedHow), l.StepReached}
+}
+
+// nullIfEmpty stores "" as NULL.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // scanLead reads one row of leadColumns, after the extra leading columns of
 // first (if any).
 func scanLead(row pgx.Row, first ...any) (leads.Lead, error) {
 	var l leads.Lead
+	var how *string
 	dest := append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
 		&l.TrainingLocationName, &l.CenterID, &l.CenterName, &l.StudentAddress, &l.CourseID, &l.CourseName,
 		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
 		&l.OnboardingStep, &l.LastSavedAt, &l.Status, &l.Source, &l.Notes, &l.ContactedAt,
-		&l.ContactedBy, &l.ConvertedAt, &l.ConvertedToStudentID, &l.CreatedAt, &l.UpdatedAt)
+		&l.ContactedBy, &l.ConvertedAt, &l.ConvertedToStudentID, &l.CreatedAt, &l.UpdatedAt,
+		&l.PaymentPlan, &l.AssignedTo, &l.AssignedAt, &how, &l.StepReached)
 	if err := row.Scan(dest...); err != nil {
 		return leads.Lead{}, err
 	}
+	if how != nil {
+		l.AssignedHow = *how
+	}
 	utc(&l.LastSavedAt, &l.CreatedAt, &l.UpdatedAt)
-	utc(l.ContactedAt, l.ConvertedAt)
+	utc(l.ContactedAt, l.ConvertedAt, l.AssignedAt)
 	return l, nil
 }
 
@@ -70,56 +84,6 @@ func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
 // LeadByUser returns the user's lead.
 func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
 	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1`, userID)
-}
-
-// filterWhere returns the WHERE clause of a list filter and its arguments,
-// written out per case so the planner picks the matching index. It serves
-// both the leads and lead_counts tables, which share the column names.
-func filterWhere(f leads.ListFilter) (string, []any) {
-	switch {
-	case f.Status != "" && f.CenterID != "":
-		return ` WHERE status = $1 AND center_id = $2`, []any{string(f.Status), f.CenterID}
-	case f.Status != "":
-		return ` WHERE status = $1`, []any{string(f.Status)}
-	case f.CenterID != "":
-		return ` WHERE center_id = $1`, []any{f.CenterID}
-	}
-	return ``, nil
-}
-
-// ListLeads returns a page of leads and the exact total. Each row carries the
-// total, so page and total come from one statement (one snapshot); only a page
-// with no rows needs a second statement to learn the total.
-func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
-	page := leads.LeadPage{Leads: []leads.Lead{}, Page: f.Page, Limit: f.Limit}
-	where, args := filterWhere(f)
-	count := `SELECT COALESCE(SUM(n), 0)::bigint FROM lead_counts` + where
-	n := len(args)
-	args = append(args, f.Limit, f.Offset())
-	rows, err := s.pool.Query(ctx, `SELECT (`+count+`), `+leadColumns+` FROM leads`+where+
-		` ORDER BY created_at DESC, id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), args...)
-	if err != nil {
-		return page, fmt.Errorf("postgres: list leads: %w", err)
-	}
-	defer rows.Close()
-	var total int64 = -1
-	for rows.Next() {
-		l, err := scanLead(rows, &total)
-		if err != nil {
-			return page, fmt.Errorf("postgres: list leads: %w", err)
-		}
-		page.Leads = append(page.Leads, l)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("postgres: list leads: %w", err)
-	}
-	if total < 0 {
-		if err := s.pool.QueryRow(ctx, count, args[:n]...).Scan(&total); err != nil {
-			return page, fmt.Errorf("postgres: count leads: %w", err)
-		}
-	}
-	page.Total = int(total)
-	return page, nil
 }
 
 // Update runs fn in a transaction, and once more when PostgreSQL aborted it
@@ -191,8 +155,7 @@ func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
 	}
 	l.ID = id.String()
 	_, err = t.tx.Exec(ctx, `INSERT INTO leads (`+leadColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-			$21, $22, $23, $24, $25, $26, $27, $28)`, leadValues(l)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`, leadValues(l)...)
 	if err != nil {
 		return leads.Lead{}, fmt.Errorf("postgres: insert lead: %w", err)
 	}
@@ -206,7 +169,8 @@ func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 		student_address = $10, course_id = $11, course_name = $12, has_guardian = $13, guardian_name = $14,
 		guardian_phone = $15, guardian_email = $16, guardian_address = $17, onboarding_step = $18,
 		last_saved_at = $19, status = $20, source = $21, notes = $22, contacted_at = $23, contacted_by = $24,
-		converted_at = $25, converted_to_student_id = $26, created_at = $27, updated_at = $28
+		converted_at = $25, converted_to_student_id = $26, created_at = $27, updated_at = $28,
+		payment_plan = $29, assigned_to = $30, assigned_at = $31, assigned_how = $32, step_reached = $33
 		WHERE id = $1`, leadValues(l)...)
 	if err != nil {
 		return fmt.Errorf("postgres: update lead: %w", err)

@@ -38,7 +38,20 @@ func openMigrated(tb testing.TB) *Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) leads.Store { return openMigrated(t) })
+	storetest.Run(t, func(t *testing.T) leads.Store { return openMigrated(t) }, reopen)
+}
+
+// reopen closes the store's pool and opens a new one on the same database.
+func reopen(t *testing.T, st leads.Store) leads.Store {
+	s := st.(*Store)
+	url := s.pool.Config().ConnString()
+	s.Close()
+	again, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
 }
 
 // seed bulk-inserts n users and their leads in three statements: 20 centres,
@@ -138,7 +151,7 @@ func TestCountsUnderConcurrentMoves(t *testing.T) {
 					c := centres[(w+m)%len(centres)]
 					_, _, err = leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: fmt.Sprintf("u%d", i)}, leads.SaveInput{CenterID: &c}, leads.Timestamp(time.Now()))
 				} else {
-					_, err = leads.UpdateStatus(ctx, s, ids[i], leads.StatusChange{Status: statuses[(w+m)%len(statuses)]}, leads.Timestamp(time.Now()))
+					_, err = leads.UpdateStatus(ctx, s, ids[i], leads.StatusChange{Status: statuses[(w+m)%len(statuses)]}, "staff-1", leads.Timestamp(time.Now()))
 				}
 				if err != nil {
 					t.Errorf("worker %d move %d: %v", w, m, err)

@@ -45,6 +45,8 @@ type Store struct {
 	quit      chan struct{} // closed by Close
 	stopped   chan struct{} // closed by the batcher when it returns
 	closeOnce sync.Once
+	closeErr  error // Close's answer, for every call
+	file      string
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -94,7 +96,7 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", file, err)
 	}
-	s := &Store{writer: write, read: read,
+	s := &Store{writer: write, read: read, file: file,
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	s.Migrator = schema.Migrator{Engine: "sqlite", Provider: s.provider}
 	go s.batcher()
@@ -111,12 +113,15 @@ func (s *Store) Ping(ctx context.Context) error {
 // waiting for the batcher get an error. Every acknowledged write was already
 // durable; the checkpoint leaves a self-contained file behind.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.quit) })
-	<-s.stopped
-	rerr := s.read.Close()
-	_, cerr := s.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	werr := s.writer.Close()
-	return errors.Join(rerr, cerr, werr)
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		rerr := s.read.Close()
+		_, cerr := s.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		werr := s.writer.Close()
+		s.closeErr = errors.Join(rerr, cerr, werr)
+	})
+	return s.closeErr
 }
 
 // provider returns the goose provider over the embedded migrations. It runs on

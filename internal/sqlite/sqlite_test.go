@@ -43,7 +43,21 @@ func openMigrated(tb testing.TB, synchronous string) *Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) leads.Store { return openMigrated(t, "FULL") })
+	storetest.Run(t, func(t *testing.T) leads.Store { return openMigrated(t, "FULL") }, reopen)
+}
+
+// reopen closes the store and opens its file again.
+func reopen(t *testing.T, st leads.Store) leads.Store {
+	s := st.(*Store)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(t.Context(), s.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	return again
 }
 
 // seed bulk-inserts n users and their leads in three statements: 20 centres,
@@ -542,7 +556,7 @@ func BenchmarkStatusClients(b *testing.B) {
 			j-- // seed converts every fifth lead, and a converted lead's status is final
 		}
 		id := fmt.Sprintf("%08x-0000-7000-8000-%012x", j, j)
-		_, err := leads.UpdateStatus(ctx, s, id, leads.StatusChange{Status: statuses[i%3], ContactedBy: "agent"}, leads.Timestamp(time.Now()))
+		_, err := leads.UpdateStatus(ctx, s, id, leads.StatusChange{Status: statuses[i%3], ContactedBy: "agent"}, "staff-1", leads.Timestamp(time.Now()))
 		return err
 	})
 }
@@ -661,7 +675,7 @@ func TestWriteConcurrentMixed(t *testing.T) {
 			return want(err, leads.ErrUserNotFound)
 		}, noLead},
 		{"status to contacted", withLead, func(ctx context.Context, s *Store, k string) error {
-			l, err := leads.UpdateStatus(ctx, s, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "agent-" + k}, now())
+			l, err := leads.UpdateStatus(ctx, s, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "agent-" + k}, "staff-1", now())
 			if err == nil && (l.ContactedBy == nil || *l.ContactedBy != "agent-"+k) {
 				return fmt.Errorf("contacted by %v, want agent-%s", l.ContactedBy, k)
 			}
@@ -671,22 +685,22 @@ func TestWriteConcurrentMixed(t *testing.T) {
 			if err := withStudent(ctx, s, k); err != nil {
 				return err
 			}
-			_, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), now())
+			_, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), "staff-1", now())
 			return err
 		}, func(ctx context.Context, s *Store, k string) error {
-			_, err := leads.UpdateStatus(ctx, s, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusLost}, now())
+			_, err := leads.UpdateStatus(ctx, s, leadID(ctx, s, k), leads.StatusChange{Status: leads.StatusLost}, "staff-1", now())
 			return want(err, leads.ErrLeadConverted)
 		}, statusOf(leads.StatusConverted, studentOf)},
 		{"status of a missing lead", none, func(ctx context.Context, s *Store, k string) error {
-			_, err := leads.UpdateStatus(ctx, s, "missing-"+k, leads.StatusChange{Status: leads.StatusLost}, now())
+			_, err := leads.UpdateStatus(ctx, s, "missing-"+k, leads.StatusChange{Status: leads.StatusLost}, "staff-1", now())
 			return want(err, leads.ErrLeadNotFound)
 		}, noLead},
 		{"convert", withStudent, func(ctx context.Context, s *Store, k string) error {
-			l, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), now())
+			l, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), "staff-1", now())
 			return wantLead(l, err, leads.StatusConverted, studentOf(k))
 		}, statusOf(leads.StatusConverted, studentOf)},
 		{"convert to a missing student", withLead, func(ctx context.Context, s *Store, k string) error {
-			_, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), now())
+			_, err := leads.Convert(ctx, s, leadID(ctx, s, k), studentOf(k), "staff-1", now())
 			return want(err, leads.ErrStudentNotFound)
 		}, statusOf(leads.StatusPending, anyStudent)},
 		{"complete onboarding", withLead, func(ctx context.Context, s *Store, k string) error {

@@ -24,8 +24,12 @@ import (
 // Opener returns a fresh, migrated, empty store that is closed when t ends.
 type Opener = func(t *testing.T) leads.Store
 
+// Reopener closes s and opens its database again, as a restart of the
+// service would; the new store is closed when t ends.
+type Reopener = func(t *testing.T, s leads.Store) leads.Store
+
 // Run runs every case of the suite, each in parallel on its own store.
-func Run(t *testing.T, open Opener) {
+func Run(t *testing.T, open Opener, reopen Reopener) {
 	cases := []struct {
 		name string
 		run  func(t *testing.T, open Opener)
@@ -49,6 +53,14 @@ func Run(t *testing.T, open Opener) {
 		{"ListReference", testListReference},
 		{"ProvisionUser", testProvisionUser},
 		{"TimesAndJSON", testTimesAndJSON},
+		{"Roster", testRoster},
+		{"AssignRoundRobin", testAssignRoundRobin},
+		{"AssignConcurrent", testAssignConcurrent},
+		{"AssignTurnSurvivesReopen", func(t *testing.T, open Opener) { testAssignTurnSurvivesReopen(t, open, reopen) }},
+		{"Timeline", testTimeline},
+		{"TimelineAtomic", testTimelineAtomic},
+		{"NotesAndCalls", testNotesAndCalls},
+		{"ListFilters", testListFilters},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -352,22 +364,25 @@ func testSaveMatchesApply(t *testing.T, open Opener) {
 		}
 		stored = &got
 		// Now and then staff move the lead, so saves meet every status.
+		var moved leads.Lead
 		var err error
 		switch rng.IntN(6) {
 		case 0:
-			got, err = leads.UpdateStatus(ctx, s, got.ID, leads.StatusChange{Status: leads.StatusLost}, at(2*i+1))
+			moved, err = leads.UpdateStatus(ctx, s, got.ID, leads.StatusChange{Status: leads.StatusLost}, "staff-1", at(2*i+1))
 		case 1:
-			got, err = leads.UpdateStatus(ctx, s, got.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(2*i+1))
+			moved, err = leads.UpdateStatus(ctx, s, got.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, "staff-1", at(2*i+1))
 		case 2:
 			if i > 40 {
-				got, err = leads.Convert(ctx, s, got.ID, "s1", at(2*i+1))
+				moved, err = leads.Convert(ctx, s, got.ID, "s1", "staff-1", at(2*i+1))
 			}
+		default:
+			continue
 		}
 		if err != nil && !errors.Is(err, leads.ErrLeadConverted) {
 			t.Fatalf("status move after save %d: %v", i, err)
 		}
-		if err == nil {
-			stored = &got
+		if err == nil && moved.ID != "" {
+			stored = &moved
 		}
 	}
 }
@@ -392,10 +407,10 @@ func testSaveStatusAfterResave(t *testing.T, open Opener) {
 			var err error
 			if tt.from == leads.StatusConverted {
 				if _, err = s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0)); err == nil {
-					l, err = leads.Convert(ctx, s, l.ID, "s1", at(1))
+					l, err = leads.Convert(ctx, s, l.ID, "s1", "staff-1", at(1))
 				}
 			} else {
-				l, err = leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: tt.from, ContactedBy: "staff-1"}, at(1))
+				l, err = leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: tt.from, ContactedBy: "staff-1"}, "staff-1", at(1))
 			}
 			if err != nil || l.Status != tt.from {
 				t.Fatalf("moving to %s: status %s, err %v", tt.from, l.Status, err)
@@ -658,11 +673,11 @@ func testListTotalsStayExact(t *testing.T, open Opener) {
 
 	t.Log("status changes")
 	for uid, st := range map[string]leads.Status{"u1": leads.StatusContacted, "u2": leads.StatusLost, "u3": leads.StatusLost} {
-		if _, err := leads.UpdateStatus(ctx, s, ids[uid], leads.StatusChange{Status: st, ContactedBy: "staff"}, at(10)); err != nil {
+		if _, err := leads.UpdateStatus(ctx, s, ids[uid], leads.StatusChange{Status: st, ContactedBy: "staff"}, "staff-1", at(10)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := leads.Convert(ctx, s, ids["u4"], "s1", at(11)); err != nil {
+	if _, err := leads.Convert(ctx, s, ids["u4"], "s1", "staff-1", at(11)); err != nil {
 		t.Fatal(err)
 	}
 	checkList(t, s, all)
@@ -694,7 +709,7 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	user(t, s, "u1", nil)
 	l, _ := save(t, s, "u1", leads.SaveInput{}, at(0))
 
-	contacted, err := leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(1))
+	contacted, err := leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, "staff-1", at(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -708,7 +723,7 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	prev := contacted
 	for i, st := range steps {
 		ch := leads.StatusChange{Status: st.status, ContactedBy: st.by}
-		got, err := leads.UpdateStatus(ctx, s, l.ID, ch, at(2+i))
+		got, err := leads.UpdateStatus(ctx, s, l.ID, ch, "staff-1", at(2+i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -730,12 +745,12 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	if _, err := s.PutStudent(ctx, leads.Student{ID: "s1"}, at(0)); err != nil {
 		t.Fatal(err)
 	}
-	converted, err := leads.Convert(ctx, s, l.ID, "s1", at(9))
+	converted, err := leads.Convert(ctx, s, l.ID, "s1", "staff-1", at(9))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range []leads.Status{leads.StatusPending, leads.StatusContacted, leads.StatusLost} {
-		_, err = leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: st, ContactedBy: "staff-5"}, at(10))
+		_, err = leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: st, ContactedBy: "staff-5"}, "staff-1", at(10))
 		wantErr(t, "UpdateStatus of a converted lead to "+string(st), err, leads.ErrLeadConverted)
 	}
 	stored, err := s.Lead(ctx, l.ID)
@@ -744,7 +759,7 @@ func testUpdateStatus(t *testing.T, open Opener) {
 	}
 	sameLead(t, stored, converted)
 
-	_, err = leads.UpdateStatus(ctx, s, "no-such-lead", leads.StatusChange{Status: leads.StatusLost}, at(11))
+	_, err = leads.UpdateStatus(ctx, s, "no-such-lead", leads.StatusChange{Status: leads.StatusLost}, "staff-1", at(11))
 	wantErr(t, "UpdateStatus of an unknown lead", err, leads.ErrLeadNotFound)
 }
 
@@ -761,24 +776,24 @@ func testConvert(t *testing.T, open Opener) {
 	l, _ := save(t, s, "u1", leads.SaveInput{}, at(0))
 	other, _ := save(t, s, "u2", leads.SaveInput{}, at(0))
 
-	converted, err := leads.Convert(ctx, s, l.ID, "s1", at(1))
+	converted, err := leads.Convert(ctx, s, l.ID, "s1", "staff-1", at(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkFields(t, converted, map[string]any{"status": "CONVERTED", "convertedAt": at(1), "convertedToStudentId": "s1", "updatedAt": at(1)})
 
-	again, err := leads.Convert(ctx, s, l.ID, "s1", at(2))
+	again, err := leads.Convert(ctx, s, l.ID, "s1", "staff-1", at(2))
 	if err != nil {
 		t.Fatalf("converting again to the same student: %v", err)
 	}
 	sameLead(t, again, converted)
 
-	_, err = leads.Convert(ctx, s, l.ID, "s2", at(3))
+	_, err = leads.Convert(ctx, s, l.ID, "s2", "staff-1", at(3))
 	wantErr(t, "Convert to another student", err, leads.ErrConvertedToOther)
 
-	_, err = leads.Convert(ctx, s, other.ID, "no-such-student", at(4))
+	_, err = leads.Convert(ctx, s, other.ID, "no-such-student", "staff-1", at(4))
 	wantErr(t, "Convert to a missing student", err, leads.ErrStudentNotFound)
-	_, err = leads.Convert(ctx, s, "no-such-lead", "s1", at(5))
+	_, err = leads.Convert(ctx, s, "no-such-lead", "s1", "staff-1", at(5))
 	wantErr(t, "Convert of a missing lead", err, leads.ErrLeadNotFound)
 
 	for id, want := range map[string]leads.Lead{l.ID: converted, other.ID: other} {
@@ -875,7 +890,7 @@ func testDeleteLead(t *testing.T, open Opener) {
 		StudentAddress: ptr("12 Main St"), CourseID: ptr("k1"), HasGuardian: ptr(true), GuardianName: ptr("Jane"),
 		GuardianPhone: ptr("+2348011111111"), GuardianEmail: ptr("jane@example.com"), GuardianAddress: ptr("1 Side St"),
 		Step: ptr(3), Source: ptr("web")}, at(0))
-	if _, err := leads.UpdateStatus(ctx, s, old.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, at(1)); err != nil {
+	if _, err := leads.UpdateStatus(ctx, s, old.ID, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, "staff-1", at(1)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -1162,7 +1177,7 @@ func testTimesAndJSON(t *testing.T, open Opener) {
 		}
 		sameLead(t, stored, l)
 	}
-	contacted, err := leads.UpdateStatus(ctx, s, id, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, times[1])
+	contacted, err := leads.UpdateStatus(ctx, s, id, leads.StatusChange{Status: leads.StatusContacted, ContactedBy: "staff-1"}, "staff-1", times[1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leads/leads/internal/leads"
+)
+
+// The staff desk's storage: the timeline, the roster and assignment turns.
+
+// Activities returns a page of the lead's timeline, newest first.
+func (s *Store) Activities(ctx context.Context, leadID string, page, limit int) (leads.ActivityPage, error) {
+	out := leads.ActivityPage{Activities: []leads.Activity{}, Page: page, Limit: limit}
+	var exists bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1),
+		(SELECT count(*) FROM activities WHERE lead_id = $1)`, leadID).Scan(&exists, &out.Total)
+	if err != nil {
+		return out, fmt.Errorf("postgres: count activities: %w", err)
+	}
+	if !exists {
+		return out, leads.ErrLeadNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, lead_id, type, at, actor, data::text FROM activities
+		WHERE lead_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`, leadID, limit, (page-1)*limit)
+	if err != nil {
+		return out, fmt.Errorf("postgres: list activities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a leads.Activity
+		var data string
+		if err := rows.Scan(&a.ID, &a.LeadID, &a.Type, &a.At, &a.Actor, &data); err != nil {
+			return out, fmt.Errorf("postgres: list activities: %w", err)
+		}
+		utc(&a.At)
+		a.Data = json.RawMessage(data)
+		out.Activities = append(out.Activities, a)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("postgres: list activities: %w", err)
+	}
+	return out, nil
+}
+
+// Roster lists the staff by id, each with their centres by id.
+func (s *Store) Roster(ctx context.Context) ([]leads.Staff, error) {
+	staff, err := list[leads.Staff](ctx, s, "staff", `SELECT id, full_name, email, '{}'::text[], active FROM staff ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT staff_id, center_id FROM staff_centers ORDER BY staff_id, center_id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list staff centres: %w", err)
+	}
+	links, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (l [2]string, err error) {
+		return l, r.Scan(&l[0], &l[1])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list staff centres: %w", err)
+	}
+	return leads.JoinCenters(staff, links), nil
+}
+
+// AddActivities records timeline entries in one statement.
+func (t *tx) AddActivities(ctx context.Context, acts ...leads.Activity) error {
+	if len(acts) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO activities (id, lead_id, type, at, actor, data) VALUES `)
+	args := make([]any, 0, 6*len(acts))
+	for i, a := range acts {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("postgres: new activity id: %w", err)
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		b.WriteString("(")
+		for j := range 6 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + strconv.Itoa(n+j+1))
+		}
+		b.WriteString(")")
+		args = append(args, id.String(), a.LeadID, a.Type, a.At, a.Actor, string(a.Data))
+	}
+	if _, err := t.tx.Exec(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("postgres: add activities: %w", err)
+	}
+	return nil
+}
+
+// NextAssignee takes the centre's round-robin turn.
+func (t *tx) NextAssignee(ctx context.Context, centerID string) (string, bool, error) {
+	// The upsert creates the turn row or locks it (a no-op update), so
+	// concurrent turns of the centre queue here and each reads the last.
+	var last *string
+	err := t.tx.QueryRow(ctx, `INSERT INTO assignment_turns (center_id, last_staff_id) VALUES ($1, NULL)
+		ON CONFLICT (center_id) DO UPDATE SET center_id = excluded.center_id
+		RETURNING last_staff_id`, centerID).Scan(&last)
+	if err != nil {
+		return "", false, fmt.Errorf("postgres: take turn: %w", err)
+	}
+	var next *string
+	err = t.tx.QueryRow(ctx, `SELECT COALESCE(
+			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
+				WHERE sc.center_id = $1 AND s.active AND s.id > $2),
+			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
+				WHERE sc.center_id = $1 AND s.active))`, centerID, last).Scan(&next)
+	if err != nil {
+		return "", false, fmt.Errorf("postgres: next staff: %w", err)
+	}
+	if next == nil {
+		return "", false, nil
+	}
+	if _, err := t.tx.Exec(ctx, `UPDATE assignment_turns SET last_staff_id = $2 WHERE center_id = $1`, centerID, *next); err != nil {
+		return "", false, fmt.Errorf("postgres: take turn: %w", err)
+	}
+	return *next, true, nil
+}
+
+// StaffActive reports whether the staff member exists and is active.
+func (t *tx) StaffActive(ctx context.Context, id string) (bool, error) {
+	var active bool
+	err := t.tx.QueryRow(ctx, `SELECT active FROM staff WHERE id = $1`, id).Scan(&active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: find staff: %w", err)
+	}
+	return active, nil
+}
+
+// KnownCenters returns which of the ids are centres.
+func (t *tx) KnownCenters(ctx context.Context, ids []string) (map[string]bool, error) {
+	known := map[string]bool{}
+	if len(ids) == 0 {
+		return known, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.Query(ctx, `SELECT id FROM centers WHERE id IN (SELECT json_array_elements_text($1::json))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find centres: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find centres: %w", err)
+	}
+	for _, id := range found {
+		known[id] = true
+	}
+	return known, nil
+}
+
+// PutStaff creates or replaces a staff member, then replaces their centres.
+func (t *tx) PutStaff(ctx context.Context, m leads.Staff, now time.Time) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `INSERT INTO staff (id, full_name, email, active, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`, m.ID, m.FullName, m.Email, m.Active, now)
+	if err != nil {
+		return false, fmt.Errorf("postgres: put staff: %w", err)
+	}
+	created := tag.RowsAffected() == 1
+	if !created {
+		_, err = t.tx.Exec(ctx, `UPDATE staff SET full_name = $2, email = $3, active = $4, updated_at = $5 WHERE id = $1`,
+			m.ID, m.FullName, m.Email, m.Active, now)
+		if err != nil {
+			return false, fmt.Errorf("postgres: put staff: %w", err)
+		}
+	}
+	if _, err := t.tx.Exec(ctx, `DELETE FROM staff_centers WHERE staff_id = $1`, m.ID); err != nil {
+		return false, fmt.Errorf("postgres: put staff centres: %w", err)
+	}
+	list, err := json.Marshal(m.CenterIDs)
+	if err != nil {
+		return false, err
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO staff_centers (staff_id, center_id)
+		SELECT $1, json_array_elements_text($2::json)`, m.ID, string(list))
+	if err != nil {
+		return false, fmt.Errorf("postgres: put staff centres: %w", translate(err, leads.ErrUnknownCenter, nil))
+	}
+	return created, nil
+}

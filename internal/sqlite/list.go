@@ -1,0 +1,160 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/leads/leads/internal/leads"
+)
+
+// listQuery is the WHERE and ORDER BY of a list filter, with the arguments
+// of its placeholders.
+type listQuery struct {
+	where, count, order string
+	args                []any
+}
+
+// arg adds a value and returns its placeholder.
+func (q *listQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "?" + strconv.Itoa(len(q.args))
+}
+
+// newListQuery builds the clauses of f. The count reads lead_counts when the
+// filter uses only the status and the centre, whose exact counts the triggers
+// keep; any other filter counts the matching leads.
+func newListQuery(f leads.ListFilter) listQuery {
+	var q listQuery
+	var conds, counted []string
+	if f.Status != "" {
+		c := "status = " + q.arg(string(f.Status))
+		conds, counted = append(conds, c), append(counted, c)
+	}
+	if f.CenterID != "" {
+		c := "center_id = " + q.arg(f.CenterID)
+		conds, counted = append(conds, c), append(counted, c)
+	}
+	if f.CourseID != "" {
+		conds = append(conds, "course_id = "+q.arg(f.CourseID))
+	}
+	if f.AssignedTo != "" {
+		conds = append(conds, "assigned_to = "+q.arg(f.AssignedTo))
+	}
+	if f.Unassigned {
+		conds = append(conds, "assigned_to IS NULL")
+	}
+	if f.Step != 0 {
+		conds = append(conds, "onboarding_step = "+q.arg(f.Step))
+	}
+	if f.CreatedFrom != nil {
+		conds = append(conds, "created_at >= "+q.arg(timeText(*f.CreatedFrom)))
+	}
+	if f.CreatedTo != nil {
+		conds = append(conds, "created_at <= "+q.arg(timeText(*f.CreatedTo)))
+	}
+	if f.OverdueBefore != nil {
+		conds = append(conds, "status = 'PENDING' AND contacted_at IS NULL AND created_at < "+q.arg(timeText(*f.OverdueBefore)))
+	}
+	if f.Q != "" {
+		conds = append(conds, q.search(f.Q))
+	}
+	if len(conds) > 0 {
+		q.where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	if f.ByCountsOnly() {
+		q.count = "SELECT COALESCE(SUM(n), 0) FROM lead_counts"
+		if len(counted) > 0 {
+			q.count += " WHERE " + strings.Join(counted, " AND ")
+		}
+	} else {
+		q.count = "SELECT count(*) FROM leads" + q.where
+	}
+	col, dir := "created_at", "ASC"
+	if f.Sort.ByLastSaved() {
+		col = "last_saved_at"
+	}
+	if f.Sort.Desc() {
+		dir = "DESC"
+	}
+	q.order = " ORDER BY " + col + " " + dir + ", id " + dir
+	return q
+}
+
+// search is the condition of q: a phrase of the trigram index (leads_search)
+// when q has three characters or more, which finds it as a substring of any
+// of the three columns; shorter, a LIKE over them (no index has so short a
+// key, and so short a text matches most leads anyway). Either way q is
+// literal: quotes and LIKE's wildcards are escaped.
+func (q *listQuery) search(text string) string {
+	if utf8.RuneCountInString(text) >= 3 {
+		phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+		return "rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH " + q.arg(phrase) + ")"
+	}
+	like := q.arg("%" + escapeLike(text) + "%")
+	return "(full_name LIKE " + like + ` ESCAPE '\' OR email LIKE ` + like + ` ESCAPE '\' OR phone LIKE ` + like + ` ESCAPE '\')`
+}
+
+// escapeLike makes s match itself in a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListLeads returns a page of leads and the exact total. Each row carries the
+// total, so page and total come from one statement (one snapshot); only a page
+// with no rows needs a second statement to learn the total.
+func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
+	page := leads.LeadPage{Leads: []leads.Lead{}, Page: f.Page, Limit: f.Limit}
+	q := newListQuery(f)
+	n := len(q.args)
+	limit, offset := q.arg(f.Limit), q.arg(f.Offset())
+	rows, err := s.read.QueryContext(ctx, `SELECT (`+q.count+`), `+leadColumns+` FROM leads`+q.where+
+		q.order+` LIMIT `+limit+` OFFSET `+offset, q.args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list leads: %w", err)
+	}
+	defer rows.Close()
+	var total int64 = -1
+	for rows.Next() {
+		l, err := scanLead(rows, &total)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list leads: %w", err)
+		}
+		page.Leads = append(page.Leads, l)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list leads: %w", err)
+	}
+	if total < 0 {
+		if err := s.read.QueryRowContext(ctx, q.count, q.args[:n]...).Scan(&total); err != nil {
+			return page, fmt.Errorf("sqlite: count leads: %w", err)
+		}
+	}
+	page.Total = int(total)
+	return page, nil
+}
+
+// ExportLeads streams every matching lead to fn, row by row.
+func (s *Store) ExportLeads(ctx context.Context, f leads.ListFilter, fn func(leads.Lead) error) error {
+	q := newListQuery(f)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads`+q.where+q.order, q.args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: export leads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return fmt.Errorf("sqlite: export leads: %w", err)
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: export leads: %w", err)
+	}
+	return nil
+}
