@@ -84,4 +84,3 @@ func (l Lead) ConvertTo(studentID string, now time.Time) (out Lead, changed bool
 	l.UpdatedAt = now
 	return l, true, nil
 }
-
