@@ -187,3 +187,36 @@ func (p *parser) dateRange(q url.Values) (from, to *time.Time) {
 	}
 	return from, to
 }
+
+// Timeline page limits.
+const DefaultActivityLimit = 50
+
+// ParseActivityQuery validates the query of GET /activities: leadId
+// (required), page and limit (1 to MaxLimit, default DefaultActivityLimit).
+func ParseActivityQuery(q url.Values) (leadID string, page, limit int, err error) {
+	p := parser{}
+	page, limit = 1, DefaultActivityLimit
+	if leadID = q.Get("leadId"); leadID == "" {
+		p.fail("leadId", "is required")
+	} else if utf8.RuneCountInString(leadID) > MaxStringLen {
+		p.fail("leadId", "must be at most 255 characters")
+	}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxOffset {
+			p.fail("page", "must be an integer from 1 to 10000000")
+		}
+		page = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLimit {
+			p.fail("limit", "must be an integer from 1 to 100")
+		}
+		limit = n
+	}
+	if _, bad := p.failed("page"); !bad && (page-1)*limit > MaxOffset {
+		p.fail("page", "is too deep: (page - 1) × limit may be at most 10000000")
+	}
+	return leadID, page, limit, p.err()
+}

@@ -130,7 +130,7 @@ func (s *Server) leadByUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 }
 
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	f, err := leads.ParseListQuery(r.URL.Query())
+	f, err := leads.ParseListQuery(r.URL.Query(), s.now(), s.contactWithin)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Server) updateStatus(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if ch.ContactedBy == "" {
 		ch.ContactedBy = p.UserID
 	}
-	l, err := leads.UpdateStatus(r.Context(), s.store, r.PathValue("id"), ch, leads.Timestamp(s.now()))
+	l, err := leads.UpdateStatus(r.Context(), s.store, r.PathValue("id"), ch, p.UserID, leads.Timestamp(s.now()))
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (s *Server) updateStatus(w http.ResponseWriter, r *http.Request, p auth.Pri
 	return nil
 }
 
-func (s *Server) convertLead(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+func (s *Server) convertLead(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
@@ -180,7 +180,7 @@ func (s *Server) convertLead(w http.ResponseWriter, r *http.Request, _ auth.Prin
 	if err != nil {
 		return err
 	}
-	l, err := leads.Convert(r.Context(), s.store, r.PathValue("id"), studentID, leads.Timestamp(s.now()))
+	l, err := leads.Convert(r.Context(), s.store, r.PathValue("id"), studentID, p.UserID, leads.Timestamp(s.now()))
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,8 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 "trainingLocation":null,"trainingLocationName":null,"centerId":null,"centerName":null,"studentAddress":null,"courseId":null,
 "courseName":null,"hasGuardian":false,"guardianName":null,"guardianPhone":null,"guardianEmail":null,"guardianAddress":null,
 "onboardingStep":1,"lastSavedAt":"2026-01-02T10:00:00Z","status":"PENDING","source":"s","notes":null,"contactedAt":null,
-"contactedBy":null,"convertedAt":null,"convertedToStudentId":null,"createdAt":"2026-01-02T10:00:00Z","updatedAt":"2026-01-02T10:00:00Z"}`
+"contactedBy":null,"convertedAt":null,"convertedToStudentId":null,"createdAt":"2026-01-02T10:00:00Z","updatedAt":"2026-01-02T10:00:00Z",
+"paymentPlan":null,"assignedTo":null,"assignedAt":null,"stepReached":1}`
 	json := http.Header{"Content-Type": {"application/json"}}
 	tests := []struct {
 		name   string

@@ -25,10 +25,17 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /leads/me", s.authed(student, s.myLead))
 	mux.Handle("GET /leads/user/{userId}", s.authed(student, s.leadByUser))
 	mux.Handle("GET /leads", s.authed(staff, s.listLeads))
+	mux.Handle("GET /leads/export.csv", s.authed(staff, s.exportCSV))
 	mux.Handle("GET /leads/{id}", s.authed(staff, s.getLead))
 	mux.Handle("PUT /leads/{id}/status", s.authed(staff, s.updateStatus))
 	mux.Handle("PUT /leads/{id}/convert", s.authed(staff, s.convertLead))
 	mux.Handle("DELETE /leads/{id}", s.authed(admin, s.deleteLead))
+	mux.Handle("PUT /leads/{id}/assign", s.authed(staff, s.assignLead))
+	mux.Handle("POST /leads/{id}/notes", s.authed(staff, s.addNote))
+	mux.Handle("POST /leads/{id}/calls", s.authed(staff, s.logCall))
+	mux.Handle("GET /activities", s.authed(staff, s.listActivities))
+	mux.Handle("PUT /roster/{id}", s.authed(admin, s.putRoster))
+	mux.Handle("GET /roster", s.authed(staff, s.listRoster))
 
 	mux.Handle("POST /api/onboarding/save-lead", http.HandlerFunc(s.frontendSaveLead))
 

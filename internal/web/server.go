@@ -3,6 +3,7 @@
 package web
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"time"
@@ -20,7 +21,14 @@ type Config struct {
 	Now func() time.Time
 	// Demo, when set (leads serve --demo), enables GET /demo/login.
 	Demo *Demo
+	// ContactWithin is how soon a new lead should be contacted
+	// (LEADS_CONTACT_WITHIN): older PENDING leads never contacted are
+	// overdue. Zero means the default, 24 hours.
+	ContactWithin time.Duration
 }
+
+// DefaultContactWithin is LEADS_CONTACT_WITHIN's default.
+const DefaultContactWithin = 24 * time.Hour
 
 // Demo holds what the demo sign-in needs: the secret to mint tokens with and
 // the demo account for each role.
@@ -36,11 +44,14 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	demo     *Demo
+	// contactWithin makes a lead overdue (Config.ContactWithin).
+	contactWithin time.Duration
 }
 
 // NewServer returns a server over cfg.
 func NewServer(cfg Config) *Server {
-	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo}
+	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo,
+		contactWithin: cmp.Or(cfg.ContactWithin, DefaultContactWithin)}
 	if s.now == nil {
 		s.now = time.Now
 	}
