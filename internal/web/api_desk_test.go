@@ -278,4 +278,3 @@ func TestExportCSV(t *testing.T) {
 		}
 	})
 }
-
