@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/postgres"
 	"github.com/leads/leads/internal/sqlite"
+	"github.com/leads/leads/internal/web"
 )
 
 // Config is the service's configuration: defaults, then the environment, then
@@ -26,6 +28,9 @@ type Config struct {
 	NoMigrate   bool   // --no-migrate
 	Demo        bool   // --demo
 	Reset       bool   // --reset: with --demo, start from an empty database
+	// ContactWithin is how soon a new lead should be contacted; older PENDING
+	// leads never contacted are overdue (LEADS_CONTACT_WITHIN, --contact-within).
+	ContactWithin time.Duration
 }
 
 // The defaults of the contract.
@@ -34,9 +39,10 @@ const (
 	defaultDatabaseURL = "sqlite:leads.db"
 )
 
-// configFromEnv returns the defaults overridden by the environment.
-func configFromEnv(getenv func(string) string) Config {
-	c := Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL}
+// configFromEnv returns the defaults overridden by the environment, or an
+// error naming each variable whose value does not parse.
+func configFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: web.DefaultContactWithin}
 	for _, v := range []struct {
 		name string
 		dst  *string
@@ -50,7 +56,23 @@ func configFromEnv(getenv func(string) string) Config {
 			*v.dst = s
 		}
 	}
-	return c
+	var errs []error
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"LEADS_CONTACT_WITHIN", &c.ContactWithin},
+	} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive Go duration such as 24h or 90m", v.name, s))
+				continue
+			}
+			*v.dst = d
+		}
+	}
+	return c, errors.Join(errs...)
 }
 
 // The flags each command accepts, by name.
@@ -82,6 +104,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 		fs.BoolVar(&c.NoMigrate, "no-migrate", c.NoMigrate, "do not apply pending migrations on start")
 		fs.BoolVar(&c.Demo, "demo", c.Demo, "zero-setup demo: SQLite, a development secret, demo catalogue and accounts")
 		fs.BoolVar(&c.Reset, "reset", c.Reset, "with --demo: delete the demo's SQLite database first, to start afresh")
+		fs.DurationVar(&c.ContactWithin, "contact-within", c.ContactWithin, "how soon a new lead should be contacted; older ones are overdue (LEADS_CONTACT_WITHIN)")
 	}
 }
 
@@ -99,6 +122,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("no_migrate", c.NoMigrate),
 		slog.Bool("demo", c.Demo),
 		slog.Bool("reset", c.Reset),
+		slog.Duration("contact_within", c.ContactWithin),
 	)
 }
 

@@ -74,6 +74,63 @@ func demoUsers() []demoAccount {
 
 func ptr[T any](v T) *T { return &v }
 
+// demoRoster is the staff of the demo: the demo staff account works at every
+// centre with a colleague at Abuja and Lagos, so leads are shared round robin.
+func demoRoster() []leads.Staff {
+	all := []string{"abuja-center", "lagos-center", "kano-center", "port-harcourt-center"}
+	return []leads.Staff{
+		{ID: "demo-staff", FullName: "Tunde Bakare", Email: "tunde.bakare@example.com", CenterIDs: all, Active: true},
+		{ID: "demo-staff-2", FullName: "Ngozi Eze", Email: "ngozi.eze@example.com", CenterIDs: all[:2], Active: true},
+	}
+}
+
+// demoApplicant is a demo lead: an applicant, what they saved and when, and
+// what staff have done since.
+type demoApplicant struct {
+	user    leads.User
+	save    leads.SaveInput
+	age     time.Duration // how long ago the lead was created
+	then    func(ctx context.Context, st leads.Store, l leads.Lead, at time.Time) error
+	thenAge time.Duration // how long ago staff acted
+}
+
+// demoApplicants are leads in every state, so the desk has something to show.
+func demoApplicants() []demoApplicant {
+	in := func(location, centre, course string, step int) leads.SaveInput {
+		return leads.SaveInput{TrainingLocation: ptr(location), CenterID: ptr(centre),
+			CenterIDField: "selectedCenter.id", CourseID: ptr(course), Step: ptr(step), StudentAddress: ptr("14 Ahmadu Bello Way")}
+	}
+	call := func(o leads.CallOutcome, text string) func(context.Context, leads.Store, leads.Lead, time.Time) error {
+		return func(ctx context.Context, st leads.Store, l leads.Lead, at time.Time) error {
+			_, err := leads.LogCall(ctx, st, l.ID, leads.Call{Outcome: o, Text: &text}, "demo-staff", at)
+			return err
+		}
+	}
+	return []demoApplicant{
+		{user: leads.User{ID: "demo-applicant-1", FullName: "Chinedu Okeke", Email: "chinedu.okeke@example.com", Phone: ptr("08021234501")},
+			save: in("lagos", "lagos-center", "lagos-web-development", 1), age: 50 * time.Hour},
+		{user: leads.User{ID: "demo-applicant-2", FullName: "Aisha Bello", Email: "aisha.bello@example.com", Phone: ptr("08021234502")},
+			save: in("fct-abuja", "abuja-center", "abuja-fashion-design", 2), age: 30 * time.Hour,
+			then: call(leads.CallReached, "Interested; will pay the deposit on Friday."), thenAge: 6 * time.Hour},
+		{user: leads.User{ID: "demo-applicant-3", FullName: "Funke Adeyemi", Email: "funke.adeyemi@example.com", Phone: ptr("08021234503")},
+			save: in("lagos", "lagos-center", "lagos-solar-installation", 2), age: 9 * 24 * time.Hour,
+			then: func(ctx context.Context, st leads.Store, l leads.Lead, at time.Time) error {
+				_, err := leads.UpdateStatus(ctx, st, l.ID, leads.StatusChange{Status: leads.StatusLost,
+					Reason: ptr("Moved to Ibadan; no centre nearby.")}, "demo-staff-2", at)
+				return err
+			}, thenAge: 7 * 24 * time.Hour},
+		{user: leads.User{ID: "demo-applicant-4", FullName: "Ibrahim Musa", Email: "ibrahim.musa@example.com", Phone: ptr("08021234504")},
+			save: in("kano", "kano-center", "kano-solar-installation", 3), age: 2 * time.Hour,
+			then: call(leads.CallNoAnswer, "No answer; try after 5pm."), thenAge: time.Hour},
+		{user: leads.User{ID: "demo-applicant-5", FullName: "Blessing Nwosu", Email: "blessing.nwosu@example.com", Phone: ptr("08021234505")},
+			save: in("fct-abuja", "abuja-center", "abuja-digital-marketing", 3), age: 5 * 24 * time.Hour,
+			then: func(ctx context.Context, st leads.Store, l leads.Lead, at time.Time) error {
+				_, err := leads.CompleteOnboarding(ctx, st, l.UserID, at)
+				return err
+			}, thenAge: 4 * 24 * time.Hour},
+	}
+}
+
 // seedDemo writes the demo catalogue and accounts with PUT semantics, so it is
 // safe on every start, and returns what the demo sign-in needs.
 func seedDemo(ctx context.Context, st leads.Store, secret []byte) (*web.Demo, error) {
@@ -91,6 +148,31 @@ func seedDemo(ctx context.Context, st leads.Store, secret []byte) (*web.Demo, er
 	for _, c := range cat.courses {
 		if _, err := st.PutCourse(ctx, c); err != nil {
 			return nil, fmt.Errorf("seed course %s: %w", c.ID, err)
+		}
+	}
+	for _, m := range demoRoster() {
+		if _, err := leads.PutStaff(ctx, st, m, leads.Timestamp(time.Now())); err != nil {
+			return nil, fmt.Errorf("seed staff %s: %w", m.ID, err)
+		}
+	}
+	// The demo leads, once: a lead already there is the demo's own, moved on
+	// by whoever tried the desk.
+	now := time.Now()
+	for _, a := range demoApplicants() {
+		if _, err := st.LeadByUser(ctx, a.user.ID); err == nil {
+			continue
+		}
+		if _, err := st.PutUser(ctx, a.user, leads.Timestamp(now.Add(-a.age))); err != nil {
+			return nil, fmt.Errorf("seed user %s: %w", a.user.ID, err)
+		}
+		l, _, err := leads.SaveFromOnboarding(ctx, st, leads.Claims{UserID: a.user.ID}, a.save, leads.Timestamp(now.Add(-a.age)))
+		if err != nil {
+			return nil, fmt.Errorf("seed lead of %s: %w", a.user.ID, err)
+		}
+		if a.then != nil {
+			if err := a.then(ctx, st, l, leads.Timestamp(now.Add(-a.thenAge))); err != nil {
+				return nil, fmt.Errorf("seed lead of %s: %w", a.user.ID, err)
+			}
 		}
 	}
 	demo := &web.Demo{Secret: secret, Accounts: make(map[auth.Role]auth.Principal, len(users))}
@@ -142,7 +224,7 @@ func printDemo(w io.Writer, addr string, demo *web.Demo, withDevSecret bool) err
 	p.line("")
 	p.line("Open in a browser:")
 	p.line("  student onboarding: %s/demo/login?as=student", base)
-	p.line("  staff:              %s/demo/login?as=staff", base)
+	p.line("  staff desk:         %s/demo/login?as=staff", base)
 	p.line("")
 	return p.err
 }

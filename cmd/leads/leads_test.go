@@ -179,19 +179,25 @@ func TestConfig(t *testing.T) {
 		flags []string
 		want  Config
 	}{
-		{"defaults", nil, nil, Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL}},
+		{"defaults", nil, nil, Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: 24 * time.Hour}},
 		{"environment",
-			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "postgres://u:p@db/leads", "LEADS_JWT_SECRET": "s1", "LEADS_JWKS_URL": "https://idp/jwks"},
+			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "postgres://u:p@db/leads", "LEADS_JWT_SECRET": "s1",
+				"LEADS_JWKS_URL": "https://idp/jwks", "LEADS_CONTACT_WITHIN": "4h"},
 			nil,
-			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks"}},
+			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks", ContactWithin: 4 * time.Hour}},
 		{"flags override the environment",
-			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "sqlite:a.db", "LEADS_JWT_SECRET": "s1"},
-			[]string{"--addr", "127.0.0.1:0", "--database-url", "sqlite:b.db", "--jwt-secret", "s2", "--jwks-url", "http://x/jwks", "--no-migrate", "--demo"},
-			Config{Addr: "127.0.0.1:0", DatabaseURL: "sqlite:b.db", JWTSecret: "s2", JWKSURL: "http://x/jwks", NoMigrate: true, Demo: true}},
+			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "sqlite:a.db", "LEADS_JWT_SECRET": "s1", "LEADS_CONTACT_WITHIN": "4h"},
+			[]string{"--addr", "127.0.0.1:0", "--database-url", "sqlite:b.db", "--jwt-secret", "s2", "--jwks-url", "http://x/jwks",
+				"--no-migrate", "--demo", "--contact-within", "90m"},
+			Config{Addr: "127.0.0.1:0", DatabaseURL: "sqlite:b.db", JWTSecret: "s2", JWKSURL: "http://x/jwks", NoMigrate: true, Demo: true,
+				ContactWithin: 90 * time.Minute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := configFromEnv(envFrom(tt.env))
+			cfg, err := configFromEnv(envFrom(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
 			fs := flag.NewFlagSet("test", flag.ContinueOnError)
 			cfg.bindFlags(fs, flagAddr|flagDatabaseURL|flagJWTSecret|flagJWKSURL|flagServe)
 			if err := fs.Parse(tt.flags); err != nil {
@@ -206,6 +212,14 @@ func TestConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestConfigRefusesBadDurations(t *testing.T) {
+	for _, v := range []string{"soon", "-1h", "0"} {
+		if _, err := configFromEnv(envFrom(map[string]string{"LEADS_CONTACT_WITHIN": v})); err == nil || !strings.Contains(err.Error(), "LEADS_CONTACT_WITHIN") {
+			t.Errorf("LEADS_CONTACT_WITHIN=%s: %v, want an error naming it", v, err)
+		}
 	}
 }
 

@@ -44,7 +44,7 @@ const usage = `usage:
   leads migrate up|down|status [--database-url U]
   leads token --sub ID [--role student|staff|admin] [--name N] [--email E] [--phone P] [--ttl 1h]
 
-environment: LEADS_ADDR, LEADS_DATABASE_URL, LEADS_JWT_SECRET, LEADS_JWKS_URL
+environment: LEADS_ADDR, LEADS_DATABASE_URL, LEADS_JWT_SECRET, LEADS_JWKS_URL, LEADS_CONTACT_WITHIN
 `
 
 // run is the whole program: it reads configuration from getenv and args, runs
@@ -55,7 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
-	cfg := configFromEnv(getenv)
+	cfg, err := configFromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return runServe(ctx, cfg, rest, stdout, stderr)

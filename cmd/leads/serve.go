@@ -93,7 +93,7 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	addr := ln.Addr().String()
 	srv := &http.Server{
 		Handler: web.NewServer(web.Config{
-			Store: st, Verifier: verifier, Logger: log, Demo: demo,
+			Store: st, Verifier: verifier, Logger: log, Demo: demo, ContactWithin: cfg.ContactWithin,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
