@@ -322,13 +322,6 @@ func checkStep1(t *testing.T, l leads.Lead, s step1) {
 	}
 }
 
-func deref(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
-}
-
 // tabTo presses Tab until the element with id has the focus, as a keyboard
 // user does; it fails when that takes more than a page's worth of stops.
 func (e *browserEnv) tabTo(id string) {

@@ -26,6 +26,11 @@ type pageView struct {
 	Demo    bool
 	Message string // the sign-in page's explanation
 	Status  *applicationStatus
+	// The staff desk: Wide pages use the screen's width; Staff shows the
+	// desk's navigation; Desk and Lead are the desk's two pages.
+	Wide, Staff bool
+	Desk        *deskView
+	Lead        *leadView
 }
 
 // applicationStatus is where the applicant's application stands, for /dashboard.
@@ -195,7 +200,7 @@ func (s *Server) demoLogin(p *pages) http.HandlerFunc {
 			MaxAge: int(demoSessionTTL / time.Second), HttpOnly: true,
 			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 		})
-		dest := "/dashboard"
+		dest := "/staff"
 		if role == auth.RoleStudent {
 			dest = "/onboarding"
 		}

@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"mime"
 	"net/http"
 	"path"
+	"strings"
 	"time"
+
+	"github.com/leads/leads/internal/leads"
 )
 
 //go:embed templates/*.html
@@ -24,20 +28,36 @@ var staticFS embed.FS
 const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
+// pageFuncs are the templates' helpers.
+var pageFuncs = template.FuncMap{
+	"status": func(s string) string { return statusLabel(leads.Status(s)) },
+	// tel is a phone number as a tel: link; html/template would refuse the
+	// scheme of a plain string, so only dialable characters are kept.
+	"tel": func(phone string) template.URL {
+		return template.URL("tel:" + strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' || r == '+' || r == '*' || r == '#' {
+				return r
+			}
+			return -1
+		}, phone))
+	},
+}
+
 // pages holds the parsed templates and the embedded assets.
 type pages struct {
 	tmpl   map[string]*template.Template
 	assets http.Handler
+	log    *slog.Logger
 }
 
 // newPages parses every template and indexes the assets. The files are
 // embedded, so a failure is a bug in this package: it panics, and every test of
 // the package catches it.
-func newPages() *pages {
-	base := template.Must(template.New("").ParseFS(templateFS, "templates/layout.html"))
+func newPages(log *slog.Logger) *pages {
+	base := template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html"))
 	// Each page is templates/<name>.html filled into layout.html.
-	names := []string{"onboarding", "dashboard", "signin", "error"}
-	p := &pages{tmpl: make(map[string]*template.Template, len(names))}
+	names := []string{"onboarding", "dashboard", "signin", "error", "forbidden", "notfound", "staff", "staff_lead"}
+	p := &pages{tmpl: make(map[string]*template.Template, len(names)), log: log}
 	for _, name := range names {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 		p.tmpl[name] = t
@@ -55,6 +75,8 @@ func newPages() *pages {
 func (p *pages) render(w http.ResponseWriter, status int, name string, v pageView) {
 	var buf bytes.Buffer
 	if err := p.tmpl[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		// A bug of the template or its data: never the visitor's doing.
+		p.log.Error("render page", "page", name, "error", err.Error())
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}

@@ -49,13 +49,20 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /courses", s.handle(s.listCourses))
 
 	// The applicant's pages.
-	p := newPages()
+	p := newPages(s.log)
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusSeeOther))
 	mux.Handle("GET /static/{file}", p.assets)
 	mux.Handle("GET /onboarding", s.onboardingPage(p))
 	mux.Handle("GET /dashboard", s.dashboardPage(p))
 	mux.Handle("POST /onboarding/complete", s.handle(s.completeOnboarding))
 	mux.Handle("POST /signout", http.HandlerFunc(signOut))
+
+	// The staff desk's pages.
+	mux.Handle("GET /staff", s.staffDesk(p))
+	mux.Handle("GET /staff/leads/{id}", s.staffLead(p))
+	for _, form := range []string{"status", "call", "note", "assign", "convert"} {
+		mux.Handle("POST /staff/leads/{id}/"+form, s.staffAction(p, form))
+	}
 	if s.demo != nil {
 		mux.Handle("GET /demo/login", s.demoLogin(p))
 	}
