@@ -52,6 +52,9 @@ func (s *Server) saveFromOnboarding(w http.ResponseWriter, r *http.Request, p au
 	return nil
 }
 
+// frontendSavePath is the guide's Next.js route.
+const frontendSavePath = "/api/onboarding/save-lead"
+
 // frontendSaveLead is the guide's Next.js route POST /api/onboarding/save-lead:
 // cookie authentication only, and its own answer shapes: 200 with the backend's
 // body under data, or {"error": message} with the backend's status.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/leads/leads/internal/leads"
 )
 
 // requestIDKey is the context key of the request id.
@@ -163,3 +165,39 @@ func (m *muxErrorWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (m *muxErrorWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
+
+// errCrossOrigin answers a cookie-authenticated change sent from another site.
+var errCrossOrigin = &leads.Error{Code: leads.CodeForbidden, Message: "Cross-origin request refused"}
+
+// crossOrigin refuses a POST, PUT or DELETE that authenticates by the cookie
+// and comes from another origin (403): a page elsewhere must not act with the
+// visitor's session, through a form or a fetch. It is the rule of the
+// standard library's http.CrossOriginProtection (Sec-Fetch-Site, else Origin
+// against Host), plus the trusted origins. A request with an Authorization
+// header carries its credentials itself, and a browser never adds one on
+// another site's behalf, so it is not checked; nor are requests with neither
+// header, such as the guide's Next.js route calling from its server.
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range s.trustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			s.log.Error("ignoring a trusted origin", "origin", o, "error", err.Error())
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, body := s.errorResponse(r, errCrossOrigin)
+		if r.URL.Path == frontendSavePath {
+			s.writeJSON(w, status, frontendError{Error: body.Message})
+			return
+		}
+		s.writeJSON(w, status, body)
+	}))
+	protected := cop.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		protected.ServeHTTP(w, r)
+	})
+}

@@ -30,6 +30,7 @@ func newPageEnv(t *testing.T, st leads.Store, demo bool) *pageEnv {
 		cfg.Demo = &Demo{Secret: testSecret, Accounts: map[auth.Role]auth.Principal{
 			auth.RoleStudent: {UserID: "demo-student", Role: auth.RoleStudent, Name: ptr("Mercy Isaiah"), Email: ptr("mercy@example.com")},
 			auth.RoleStaff:   {UserID: "demo-staff", Role: auth.RoleStaff, Name: ptr("Tunde Bakare"), Email: ptr("tunde@example.com")},
+			auth.RoleAdmin:   {UserID: "demo-admin", Role: auth.RoleAdmin, Name: ptr("Amina Yusuf"), Email: ptr("amina@example.com")},
 		}}
 	}
 	seedBrowserData(t, st)
@@ -56,6 +57,11 @@ func (e *pageEnv) send(method, path string, c *http.Cookie, ctype, body string) 
 	if c != nil {
 		r.AddCookie(c)
 	}
+	return e.serve(r)
+}
+
+// serve sends r to the server and returns its answer.
+func (e *pageEnv) serve(r *http.Request) *http.Response {
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, r)
 	return rec.Result()
@@ -133,7 +139,8 @@ func TestDemoLogin(t *testing.T) {
 		as, location, page string
 	}{
 		{"student", "/onboarding", `id="onboarding"`},
-		{"staff", "/dashboard", "Tunde Bakare"},
+		{"staff", "/staff", "Tunde Bakare"},
+		{"admin", "/staff", "Amina Yusuf"},
 	} {
 		t.Run(tc.as, func(t *testing.T) {
 			res := demo.send(http.MethodGet, "/demo/login?as="+tc.as, nil, "", "")
@@ -255,7 +262,7 @@ func TestDashboardShowsWhereTheApplicationStands(t *testing.T) {
 			expect("completed", dashboard(), `data-state="completed"`, "Enrolment completed")
 
 			staff := e.send(http.MethodGet, "/dashboard", e.cookieFor("someone-staff", auth.RoleStaff), "", "")
-			expect("staff", readAll(t, staff), "staff</strong> role", "/leads?page=1")
+			expect("staff", readAll(t, staff), "staff</strong> role", `href="/staff"`)
 		})
 	}
 }

@@ -37,7 +37,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("PUT /roster/{id}", s.authed(admin, s.putRoster))
 	mux.Handle("GET /roster", s.authed(staff, s.listRoster))
 
-	mux.Handle("POST /api/onboarding/save-lead", http.HandlerFunc(s.frontendSaveLead))
+	mux.Handle("POST "+frontendSavePath, http.HandlerFunc(s.frontendSaveLead))
 
 	mux.Handle("PUT /users/{id}", s.authed(admin, s.putUser))
 	mux.Handle("PUT /locations/{id}", s.authed(admin, s.putLocation))

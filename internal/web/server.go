@@ -25,6 +25,10 @@ type Config struct {
 	// (LEADS_CONTACT_WITHIN): older PENDING leads never contacted are
 	// overdue. Zero means the default, 24 hours.
 	ContactWithin time.Duration
+	// TrustedOrigins are origins (scheme://host[:port]) besides the service's
+	// own whose pages may send cookie-authenticated POST, PUT and DELETE
+	// requests (LEADS_TRUSTED_ORIGINS).
+	TrustedOrigins []string
 }
 
 // DefaultContactWithin is LEADS_CONTACT_WITHIN's default.
@@ -45,13 +49,14 @@ type Server struct {
 	now      func() time.Time
 	demo     *Demo
 	// contactWithin makes a lead overdue (Config.ContactWithin).
-	contactWithin time.Duration
+	contactWithin  time.Duration
+	trustedOrigins []string
 }
 
 // NewServer returns a server over cfg.
 func NewServer(cfg Config) *Server {
 	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo,
-		contactWithin: cmp.Or(cfg.ContactWithin, DefaultContactWithin)}
+		contactWithin: cmp.Or(cfg.ContactWithin, DefaultContactWithin), trustedOrigins: cfg.TrustedOrigins}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -62,11 +67,13 @@ func NewServer(cfg Config) *Server {
 }
 
 // Handler returns the server's routes wrapped in its middleware, outermost
-// first: request id, access log, panic recovery, JSON 404/405.
+// first: request id, access log, panic recovery, cross-origin protection,
+// JSON 404/405.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = s.muxErrors(mux)
+	h = s.crossOrigin(h)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	h = withRequestID(h)
