@@ -11,6 +11,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 test: ## every test; PostgreSQL and browser cases skip (and say why) when their service is missing
+	-@scripts/fetch-axe.sh 2>/dev/null || echo "axe-core not fetched (no npm registry?): accessibility checks will skip"
 	go test -json ./... | go run ./tools/testreport
 
 test-postgres: ## every test, PostgreSQL cases required (LEADS_TEST_DATABASE_URL)

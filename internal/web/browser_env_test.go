@@ -50,12 +50,22 @@ type browserEnv struct {
 	// are answered 503 before reaching the server; saves counts them all.
 	failSaves atomic.Int32
 	saves     atomic.Int32
+	// noScript is set when the page's JavaScript is off.
+	noScript bool
 }
 
 // newBrowserEnv starts the server and the browser; both stop when the test
 // ends. It skips the test when no Chromium is installed, unless
 // LEADS_REQUIRE names browser (CI), where that is a failure.
 func newBrowserEnv(t *testing.T, st leads.Store) *browserEnv {
+	t.Helper()
+	return newBrowserEnvAs(t, st, auth.Principal{
+		UserID: browserUser, Role: auth.RoleStudent, Name: ptr("Ada Obi"), Email: ptr("ada.obi@example.com"),
+	})
+}
+
+// newBrowserEnvAs is newBrowserEnv signed in as p.
+func newBrowserEnvAs(t *testing.T, st leads.Store, p auth.Principal) *browserEnv {
 	t.Helper()
 	exe := chromiumPath()
 	if exe == "" {
@@ -127,9 +137,7 @@ func newBrowserEnv(t *testing.T, st leads.Store) *browserEnv {
 		}
 	})
 
-	tok, err := auth.Mint(testSecret, auth.Principal{
-		UserID: browserUser, Role: auth.RoleStudent, Name: ptr("Ada Obi"), Email: ptr("ada.obi@example.com"),
-	}, time.Hour, time.Now())
+	tok, err := auth.Mint(testSecret, p, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
