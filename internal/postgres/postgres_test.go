@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,64 @@ func seed(tb testing.TB, st leads.Store, n int) {
 			tb.Fatal(err)
 		}
 	}
+}
+
+// seedPeople bulk-inserts n users and leads that look like people (see
+// storetest.BenchMillion) in a few statements, with a catalogue of 20 centres
+// and 50 courses and a roster of 10 staff: statuses in turn, every tenth lead
+// without a centre, one in eleven unassigned, created over the two years
+// before 2026-12-01.
+func seedPeople(tb testing.TB, st leads.Store, n int) {
+	s := st.(*Store)
+	ctx := context.Background()
+	steps := []string{
+		`INSERT INTO centers (id, name) SELECT 'seed-centre-' || i, 'Seed Centre ' || i FROM generate_series(0, 19) AS i`,
+		`INSERT INTO courses (id, name, center_id) SELECT 'seed-course-' || i, 'Seed Course ' || i, 'seed-centre-' || (i % 20)
+			FROM generate_series(0, 49) AS i`,
+		`INSERT INTO staff (id, full_name, email, active, created_at, updated_at)
+			SELECT 'seed-staff-' || i, 'Staff ' || i, 'staff' || i || '@example.com', true, now(), now() FROM generate_series(0, 9) AS i`,
+		`INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
+		SELECT 'person-' || i, p.name, 'person' || i || '@example.com', '080' || lpad(i::text, 8, '0'), now(), now()
+		FROM generate_series(0, $1::integer - 1) AS i,
+		LATERAL (SELECT (ARRAY['Mercy','Tunde','Amina','Chinedu','Ngozi','Ibrahim','Funke','Emeka','Zainab','Segun'])[1 + i % 10]
+			|| ' ' || (ARRAY['Okafor','Bakare','Yusuf','Isaiah','Adeyemi','Bello','Eze','Lawal','Nwosu','Ogunleye'])[1 + (i / 10) % 10]
+			|| ' ' || i AS name) AS p`,
+		`INSERT INTO leads (id, user_id, full_name, email, phone, center_id, center_name, course_id, course_name,
+			onboarding_step, step_reached, last_saved_at, status, source, contacted_at, contacted_by, converted_at,
+			assigned_to, assigned_at, assigned_how, created_at, updated_at)
+		SELECT lpad(to_hex(i), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i), 12, '0'),
+			u.id, u.full_name, u.email, u.phone,
+			CASE WHEN i % 10 = 9 THEN NULL ELSE 'seed-centre-' || (i % 20) END, 'Seed Centre ' || (i % 20),
+			CASE WHEN i % 10 = 9 THEN NULL ELSE 'seed-course-' || (i % 50) END, 'Seed Course ' || (i % 50),
+			1 + i % 3, greatest(1 + i % 3, 1 + (i / 3) % 3), t.created + (i % 86400) * interval '1 second',
+			st.status, 'onboarding_save_and_exit',
+			CASE WHEN st.status IN ('CONTACTED', 'CONVERTED') THEN t.created + (i % 7200) * interval '1 second' END,
+			CASE WHEN st.status IN ('CONTACTED', 'CONVERTED') THEN 'seed-staff-' || (i % 10) END,
+			CASE WHEN st.status = 'CONVERTED' THEN t.created + interval '3 days' END,
+			CASE WHEN i % 11 = 10 THEN NULL ELSE 'seed-staff-' || (i % 11) END,
+			CASE WHEN i % 11 = 10 THEN NULL ELSE t.created END,
+			CASE WHEN i % 11 = 10 THEN NULL ELSE 'auto' END,
+			t.created, t.created
+		FROM generate_series(0, $1::integer - 1) AS i
+		JOIN users u ON u.id = 'person-' || i,
+		LATERAL (SELECT timestamptz '2024-12-01 00:00:00Z' + (i::float8 / $1) * interval '730 days' AS created) AS t,
+		LATERAL (SELECT CASE i % 5 WHEN 2 THEN 'CONTACTED' WHEN 3 THEN 'LOST' WHEN 4 THEN 'CONVERTED' ELSE 'PENDING' END AS status) AS st`,
+		`VACUUM FULL lead_counts`,
+		`VACUUM ANALYZE`,
+	}
+	for _, q := range steps {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = []any{n}
+		}
+		if _, err := s.pool.Exec(ctx, q, args...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMillion(b *testing.B) {
+	storetest.BenchMillion(b, func(tb testing.TB) leads.Store { return openMigrated(tb) }, seedPeople)
 }
 
 func BenchmarkStore(b *testing.B) {

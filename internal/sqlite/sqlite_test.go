@@ -92,6 +92,63 @@ func seed(tb testing.TB, st leads.Store, n int) {
 	}
 }
 
+// seedPeople bulk-inserts n users and leads that look like people (see
+// storetest.BenchMillion) in a few statements, as the PostgreSQL engine's
+// seedPeople does: the same rows, in SQLite's dialect.
+func seedPeople(tb testing.TB, st leads.Store, n int) {
+	s := st.(*Store)
+	ctx := context.Background()
+	const first = `'["Mercy","Tunde","Amina","Chinedu","Ngozi","Ibrahim","Funke","Emeka","Zainab","Segun"]'`
+	const last = `'["Okafor","Bakare","Yusuf","Isaiah","Adeyemi","Bello","Eze","Lawal","Nwosu","Ogunleye"]'`
+	now := timeText(time.Now())
+	for _, q := range []string{
+		`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < 19)
+		INSERT INTO centers (id, name) SELECT 'seed-centre-' || i, 'Seed Centre ' || i FROM seq WHERE ?1 > 0`,
+		`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < 49)
+		INSERT INTO courses (id, name, center_id) SELECT 'seed-course-' || i, 'Seed Course ' || i, 'seed-centre-' || (i % 20) FROM seq WHERE ?1 > 0`,
+		`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < 9)
+		INSERT INTO staff (id, full_name, email, active, created_at, updated_at)
+		SELECT 'seed-staff-' || i, 'Staff ' || i, 'staff' || i || '@example.com', 1, ?2, ?2 FROM seq WHERE ?1 > 0`,
+		`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?1)
+		INSERT INTO users (id, full_name, email, phone, created_at, updated_at)
+		SELECT 'person-' || i, json_extract(` + first + `, '$[' || (i % 10) || ']') || ' ' ||
+			json_extract(` + last + `, '$[' || ((i / 10) % 10) || ']') || ' ' || i,
+			'person' || i || '@example.com', '080' || printf('%08d', i), ?2, ?2 FROM seq`,
+		`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?1),
+		rows(i, created, status) AS (
+			SELECT i, 1733011200 + CAST(i * 63072000.0 / ?1 AS INTEGER),
+				CASE i % 5 WHEN 2 THEN 'CONTACTED' WHEN 3 THEN 'LOST' WHEN 4 THEN 'CONVERTED' ELSE 'PENDING' END
+			FROM seq)
+		INSERT INTO leads (id, user_id, full_name, email, phone, center_id, center_name, course_id, course_name,
+			onboarding_step, step_reached, last_saved_at, status, source, contacted_at, contacted_by, converted_at,
+			assigned_to, assigned_at, assigned_how, created_at, updated_at)
+		SELECT printf('%08x-0000-7000-8000-%012x', r.i, r.i), u.id, u.full_name, u.email, u.phone,
+			CASE WHEN r.i % 10 = 9 THEN NULL ELSE 'seed-centre-' || (r.i % 20) END, 'Seed Centre ' || (r.i % 20),
+			CASE WHEN r.i % 10 = 9 THEN NULL ELSE 'seed-course-' || (r.i % 50) END, 'Seed Course ' || (r.i % 50),
+			1 + r.i % 3, max(1 + r.i % 3, 1 + (r.i / 3) % 3),
+			strftime('%Y-%m-%dT%H:%M:%S', r.created + r.i % 86400, 'unixepoch') || '.000000Z',
+			r.status, 'onboarding_save_and_exit',
+			CASE WHEN r.status IN ('CONTACTED', 'CONVERTED') THEN strftime('%Y-%m-%dT%H:%M:%S', r.created + r.i % 7200, 'unixepoch') || '.000000Z' END,
+			CASE WHEN r.status IN ('CONTACTED', 'CONVERTED') THEN 'seed-staff-' || (r.i % 10) END,
+			CASE WHEN r.status = 'CONVERTED' THEN strftime('%Y-%m-%dT%H:%M:%S', r.created + 259200, 'unixepoch') || '.000000Z' END,
+			CASE WHEN r.i % 11 = 10 THEN NULL ELSE 'seed-staff-' || (r.i % 11) END,
+			CASE WHEN r.i % 11 = 10 THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', r.created, 'unixepoch') || '.000000Z' END,
+			CASE WHEN r.i % 11 = 10 THEN NULL ELSE 'auto' END,
+			strftime('%Y-%m-%dT%H:%M:%S', r.created, 'unixepoch') || '.000000Z',
+			strftime('%Y-%m-%dT%H:%M:%S', r.created, 'unixepoch') || '.000000Z'
+		FROM rows r JOIN users u ON u.id = 'person-' || r.i`,
+		`ANALYZE`,
+	} {
+		if _, err := s.writer.ExecContext(ctx, q, n, now); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMillion(b *testing.B) {
+	storetest.BenchMillion(b, func(tb testing.TB) leads.Store { return openMigrated(tb, "FULL") }, seedPeople)
+}
+
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(tb testing.TB) leads.Store { return openMigrated(tb, "FULL") }, seed)
 }
