@@ -43,6 +43,12 @@ type Store interface {
 	Activities(ctx context.Context, leadID string, page, limit int) (ActivityPage, error)
 	// Roster lists the staff, by id.
 	Roster(ctx context.Context) ([]Staff, error)
+	// Stats counts the leads the filter selects, by UTC ISO week of
+	// createdAt and centre (see WeekAggregate; overdue ones were created before
+	// overdueBefore), and reads the first-contact delays (contactedAt −
+	// createdAt, in whole seconds, ascending) at the ranks PercentileRanks
+	// names for the number of leads contacted; all in one snapshot.
+	Stats(ctx context.Context, f StatsFilter, overdueBefore time.Time) ([]WeekAggregate, map[int]int64, error)
 
 	// PutUser creates or replaces a user; created tells which.
 	PutUser(ctx context.Context, u User, now time.Time) (created bool, err error)

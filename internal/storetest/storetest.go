@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"TimelineAtomic", testTimelineAtomic},
 		{"NotesAndCalls", testNotesAndCalls},
 		{"ListFilters", testListFilters},
+		{"Stats", testStats},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

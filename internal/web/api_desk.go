@@ -94,6 +94,29 @@ func (s *Server) logCall(w http.ResponseWriter, r *http.Request, p auth.Principa
 	return nil
 }
 
+func (s *Server) leadStats(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	st, err := s.stats(r)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, http.StatusOK, ok("", st))
+	return nil
+}
+
+// stats computes the conversion figures the request's query asks for.
+func (s *Server) stats(r *http.Request) (leads.Stats, error) {
+	now := s.now()
+	f, err := leads.ParseStatsQuery(r.URL.Query(), now)
+	if err != nil {
+		return leads.Stats{}, err
+	}
+	weeks, delays, err := s.store.Stats(r.Context(), f, now.Add(-s.contactWithin))
+	if err != nil {
+		return leads.Stats{}, err
+	}
+	return leads.BuildStats(f, weeks, delays, now), nil
+}
+
 // exportCSV streams every lead the filter selects as CSV. The filter is
 // checked before the first byte goes out, so a bad one is still a 400 in the
 // error shape; after that, an error can only cut the download short (and is

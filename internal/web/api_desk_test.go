@@ -278,3 +278,34 @@ func TestExportCSV(t *testing.T) {
 		}
 	})
 }
+
+func TestStatsHTTP(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		e.seed(context.Background())
+		staff := e.token("staff-1", auth.RoleStaff)
+		l := e.saveAs(t, "s1", `{"selectedCenter":{"id":"abuja-center"},"step":2}`)
+		e.saveAs(t, "s2", `{"selectedCenter":{"id":"lagos-center"},"step":1}`)
+		e.run(t, scenario{name: "reached", req: request{method: "POST", path: "/leads/" + l.ID + "/calls", token: staff, body: `{"outcome":"reached"}`},
+			status: http.StatusCreated})
+		week := leads.ISOWeek(time.Now())
+		e.runAll(t, []scenario{
+			{name: "everything", req: request{method: "GET", path: "/leads/stats", token: staff}, status: http.StatusOK,
+				want: []string{`"total":2`, `"byStatus":{"CONTACTED":1,"CONVERTED":0,"LOST":0,"PENDING":1}`,
+					`"reachedStep":{"1":2,"2":1,"3":0}`, `"conversionRate":0`, `"firstContact":{"count":1,"medianSeconds":`,
+					`"overdue":0`, `"weeks":[{"week":"` + week + `","created":2,"contacted":1,"converted":0}]`}},
+			{name: "a centre", req: request{method: "GET", path: "/leads/stats?centerId=lagos-center", token: staff}, status: http.StatusOK,
+				want: []string{`"total":1`, `"firstContact":{"count":0,"medianSeconds":null,"p90Seconds":null}`}},
+			{name: "an unknown course", req: request{method: "GET", path: "/leads/stats?courseId=nope", token: staff}, status: http.StatusOK,
+				want: []string{`"total":0`}},
+			{name: "an empty range", req: request{method: "GET", path: "/leads/stats?createdFrom=2020-01-01&createdTo=2020-01-14", token: staff},
+				status: http.StatusOK, want: []string{`"total":0`, `"week":"2020-W01"`, `"week":"2020-W03"`}, deny: []string{`"week":"2020-W04"`}},
+			{name: "over 520 weeks", req: request{method: "GET", path: "/leads/stats?createdFrom=2000-01-01&createdTo=2020-01-01", token: staff},
+				status: http.StatusBadRequest, want: []string{`"field":"createdFrom"`}},
+			{name: "bad dates", req: request{method: "GET", path: "/leads/stats?createdFrom=soon&createdTo=later", token: staff},
+				status: http.StatusBadRequest, want: []string{`"field":"createdFrom"`, `"field":"createdTo"`}},
+			{name: "students may not", req: request{method: "GET", path: "/leads/stats", token: e.token("s1", auth.RoleStudent)},
+				status: http.StatusForbidden},
+		})
+	})
+}

@@ -334,7 +334,7 @@ func checkStep1(t *testing.T, l leads.Lead, s step1) {
 // user does; it fails when that takes more than a page's worth of stops.
 func (e *browserEnv) tabTo(id string) {
 	e.t.Helper()
-	for range 25 {
+	for range 40 {
 		if eval[string](e, `document.activeElement ? document.activeElement.id : ""`) == id {
 			return
 		}

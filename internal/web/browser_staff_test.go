@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,7 +245,7 @@ func (e *browserEnv) shoot(dir string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	path := eval[string](e, `location.pathname.startsWith('/staff/leads/') ? 'lead' : 'leads'`)
+	path := eval[string](e, `location.pathname.startsWith('/staff/leads/') ? 'lead' : location.pathname === '/staff/stats' ? 'stats' : 'leads'`)
 	width := eval[int](e, `window.innerWidth`)
 	name := filepath.Join(dir, fmt.Sprintf("desk-%s-%d.png", path, width))
 	if err := os.WriteFile(name, png, 0o644); err != nil {
@@ -290,4 +292,69 @@ func TestBrowserStaffDay(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestBrowserStats opens the conversion page on each engine at both widths:
+// its figures are the API's, a centre is chosen from the keyboard, axe-core
+// finds nothing serious, and nothing scrolls sideways.
+func TestBrowserStats(t *testing.T) {
+	shots := os.Getenv("LEADS_SCREENSHOTS")
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) {
+			st := eng.open(t)
+			e := newBrowserEnvAs(t, st, auth.Principal{UserID: deskStaff, Role: auth.RoleStaff,
+				Name: ptr("Ada Staff"), Email: ptr("ada.staff@example.com")})
+			all := seedDesk(t, st, 9)
+			ctx := context.Background()
+			if _, err := leads.LogCall(ctx, st, all[0].ID, leads.Call{Outcome: leads.CallReached}, deskStaff, leads.Timestamp(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			api := NewServer(Config{Store: st, Verifier: auth.NewVerifier(testSecret)})
+			for _, width := range []int{360, 1280} {
+				e.do(chromedp.EmulateViewport(int64(width), 900))
+				e.open("/staff/stats")
+				e.waitPage("/staff/stats", "#kpi-total")
+				e.checkA11y(fmt.Sprintf("the conversion page at %d px", width))
+				e.fitsWidth(fmt.Sprintf("the conversion page at %d px", width))
+				if shots != "" {
+					e.shoot(shots)
+				}
+			}
+			want := func(query string) leads.Stats {
+				r := httptestRequest("GET", "/leads/stats"+query)
+				st, err := api.stats(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st
+			}
+			w := want("")
+			if got := e.text("#kpi-total"); got != fmt.Sprint(w.Total) {
+				t.Errorf("page total %s, API %d", got, w.Total)
+			}
+			if got := e.text("#kpi-overdue"); got != fmt.Sprint(w.Overdue) {
+				t.Errorf("page overdue %s, API %d", got, w.Overdue)
+			}
+			if got := e.text("#kpi-rate"); got != percent(w.ConversionRate) {
+				t.Errorf("page rate %s, API %v", got, w.ConversionRate)
+			}
+			e.tabTo("centerId")
+			e.typeText("Lagos")
+			e.tabTo("stats-submit")
+			e.press(kb.Enter)
+			e.waitPage("/staff/stats?", "#kpi-total")
+			w = want("?centerId=lagos-center")
+			if got := e.text("#kpi-total"); got != fmt.Sprint(w.Total) || w.Total == 0 {
+				t.Errorf("Lagos: page total %s, API %d", got, w.Total)
+			}
+			if got := e.text("#centres"); !strings.Contains(got, "Lagos Center") || strings.Contains(got, "Abuja") {
+				t.Errorf("the centre table of Lagos shows %q", got)
+			}
+		})
+	}
+}
+
+// httptestRequest is a request for a handler called directly.
+func httptestRequest(method, target string) *http.Request {
+	return httptest.NewRequest(method, "http://leads.test"+target, nil)
 }

@@ -31,6 +31,7 @@ type pageView struct {
 	Wide, Staff bool
 	Desk        *deskView
 	Lead        *leadView
+	StatsPage   *statsView
 }
 
 // applicationStatus is where the applicant's application stands, for /dashboard.

@@ -125,9 +125,12 @@ func (s *Server) staffDesk(p *pages) http.Handler {
 			d.Pages = max(1, (page.Total+f.Limit-1)/f.Limit)
 			d.First, d.Last = min(page.Total, f.Offset()+1), f.Offset()+len(page.Leads)
 		}
-		d.Filtered = len(q) > 1 // beyond the limit the desk sets
-		for _, k := range []string{"centerId", "courseId", "assignedTo", "step", "createdFrom", "createdTo", "sort"} {
-			d.MoreOpen = d.MoreOpen || q.Get(k) != ""
+		// The form sends every field, empty or not: a filter is set when a
+		// field differs from its default.
+		for k := range q {
+			set := q.Get(k) != "" && k != "page" && k != "limit" && (k != "sort" || q.Get(k) != string(leads.SortNewest))
+			d.Filtered = d.Filtered || set
+			d.MoreOpen = d.MoreOpen || set && k != "q" && k != "status" && k != "overdue"
 		}
 		link := func(pageNo int) string {
 			u := url.Values{}

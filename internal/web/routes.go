@@ -26,6 +26,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /leads/user/{userId}", s.authed(student, s.leadByUser))
 	mux.Handle("GET /leads", s.authed(staff, s.listLeads))
 	mux.Handle("GET /leads/export.csv", s.authed(staff, s.exportCSV))
+	mux.Handle("GET /leads/stats", s.authed(staff, s.leadStats))
 	mux.Handle("GET /leads/{id}", s.authed(staff, s.getLead))
 	mux.Handle("PUT /leads/{id}/status", s.authed(staff, s.updateStatus))
 	mux.Handle("PUT /leads/{id}/convert", s.authed(staff, s.convertLead))
@@ -60,6 +61,7 @@ func (s *Server) routes(mux router) {
 	// The staff desk's pages.
 	mux.Handle("GET /staff", s.staffDesk(p))
 	mux.Handle("GET /staff/leads/{id}", s.staffLead(p))
+	mux.Handle("GET /staff/stats", s.staffStats(p))
 	for _, form := range []string{"status", "call", "note", "assign", "convert"} {
 		mux.Handle("POST /staff/leads/{id}/"+form, s.staffAction(p, form))
 	}
