@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/postgres"
@@ -31,6 +34,20 @@ type Config struct {
 	// ContactWithin is how soon a new lead should be contacted; older PENDING
 	// leads never contacted are overdue (LEADS_CONTACT_WITHIN, --contact-within).
 	ContactWithin time.Duration
+
+	// Notifications (contract §9).
+	SMTPURL      string        // LEADS_SMTP_URL: smtp:// or smtps://; none: no e-mail
+	MailFrom     string        // LEADS_MAIL_FROM: the sender of every e-mail
+	NotifyEmail  string        // LEADS_NOTIFY_EMAIL: new leads nobody is assigned to
+	PublicURL    string        // LEADS_PUBLIC_URL: the base of links in e-mails
+	NudgeAfter   time.Duration // LEADS_NUDGE_AFTER
+	NudgeMax     int           // LEADS_NUDGE_MAX
+	AllowPrivate bool          // LEADS_WEBHOOK_ALLOW_PRIVATE
+
+	// TrustedOrigins are origins, comma-separated, allowed to send
+	// cookie-authenticated changes besides the service's own
+	// (LEADS_TRUSTED_ORIGINS).
+	TrustedOrigins string
 }
 
 // The defaults of the contract.
@@ -42,7 +59,8 @@ const (
 // configFromEnv returns the defaults overridden by the environment, or an
 // error naming each variable whose value does not parse.
 func configFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: web.DefaultContactWithin}
+	c := Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: web.DefaultContactWithin,
+		NudgeAfter: 72 * time.Hour, NudgeMax: 2}
 	for _, v := range []struct {
 		name string
 		dst  *string
@@ -51,6 +69,11 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"LEADS_DATABASE_URL", &c.DatabaseURL},
 		{"LEADS_JWT_SECRET", &c.JWTSecret},
 		{"LEADS_JWKS_URL", &c.JWKSURL},
+		{"LEADS_SMTP_URL", &c.SMTPURL},
+		{"LEADS_MAIL_FROM", &c.MailFrom},
+		{"LEADS_NOTIFY_EMAIL", &c.NotifyEmail},
+		{"LEADS_PUBLIC_URL", &c.PublicURL},
+		{"LEADS_TRUSTED_ORIGINS", &c.TrustedOrigins},
 	} {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			*v.dst = s
@@ -62,6 +85,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		dst  *time.Duration
 	}{
 		{"LEADS_CONTACT_WITHIN", &c.ContactWithin},
+		{"LEADS_NUDGE_AFTER", &c.NudgeAfter},
 	} {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			d, err := time.ParseDuration(s)
@@ -71,6 +95,20 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			}
 			*v.dst = d
 		}
+	}
+	if s := strings.TrimSpace(getenv("LEADS_NUDGE_MAX")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("LEADS_NUDGE_MAX=%q: want a number of nudges, 0 for none", s))
+		}
+		c.NudgeMax = n
+	}
+	switch s := strings.ToLower(strings.TrimSpace(getenv("LEADS_WEBHOOK_ALLOW_PRIVATE"))); s {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.AllowPrivate = true
+	default:
+		errs = append(errs, fmt.Errorf("LEADS_WEBHOOK_ALLOW_PRIVATE=%q: want true or false", s))
 	}
 	return c, errors.Join(errs...)
 }
@@ -105,6 +143,14 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 		fs.BoolVar(&c.Demo, "demo", c.Demo, "zero-setup demo: SQLite, a development secret, demo catalogue and accounts")
 		fs.BoolVar(&c.Reset, "reset", c.Reset, "with --demo: delete the demo's SQLite database first, to start afresh")
 		fs.DurationVar(&c.ContactWithin, "contact-within", c.ContactWithin, "how soon a new lead should be contacted; older ones are overdue (LEADS_CONTACT_WITHIN)")
+		fs.Func("smtp-url", "smtp://user:pass@host:port or smtps://… to send e-mail through (LEADS_SMTP_URL)", func(s string) error { c.SMTPURL = s; return nil })
+		fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "the sender of every e-mail (LEADS_MAIL_FROM)")
+		fs.StringVar(&c.NotifyEmail, "notify-email", c.NotifyEmail, "where new leads nobody is assigned to are announced (LEADS_NOTIFY_EMAIL)")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the service's address as its users reach it, for links in e-mails (LEADS_PUBLIC_URL)")
+		fs.DurationVar(&c.NudgeAfter, "nudge-after", c.NudgeAfter, "nudge an applicant whose lead was not saved for this long (LEADS_NUDGE_AFTER)")
+		fs.IntVar(&c.NudgeMax, "nudge-max", c.NudgeMax, "at most this many nudges per lead (LEADS_NUDGE_MAX)")
+		fs.BoolVar(&c.AllowPrivate, "webhook-allow-private", c.AllowPrivate, "let webhooks reach private addresses (LEADS_WEBHOOK_ALLOW_PRIVATE)")
+		fs.StringVar(&c.TrustedOrigins, "trusted-origins", c.TrustedOrigins, "origins, comma-separated, whose pages may change data with the cookie (LEADS_TRUSTED_ORIGINS)")
 	}
 }
 
@@ -123,6 +169,14 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("demo", c.Demo),
 		slog.Bool("reset", c.Reset),
 		slog.Duration("contact_within", c.ContactWithin),
+		slog.String("smtp_url", redactURL(c.SMTPURL)),
+		slog.String("mail_from", c.MailFrom),
+		slog.String("notify_email", c.NotifyEmail),
+		slog.String("public_url", c.PublicURL),
+		slog.Duration("nudge_after", c.NudgeAfter),
+		slog.Int("nudge_max", c.NudgeMax),
+		slog.Bool("webhook_allow_private", c.AllowPrivate),
+		slog.String("trusted_origins", c.TrustedOrigins),
 	)
 }
 
@@ -133,11 +187,25 @@ func mask(secret string) string {
 	return "********"
 }
 
-// redactURL hides a password in a URL (postgres://user:pass@host).
+// redactURL hides the passwords of a URL: its user info
+// (postgres://user:pass@host) and query parameters such as password=.
 func redactURL(s string) string {
+	if s == "" {
+		return ""
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		return "(a URL that does not parse)" // it might hold a password anywhere
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			switch strings.ToLower(k) {
+			case "password", "pass", "pwd", "sslpassword", "secret", "token", "apikey", "api_key":
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
@@ -149,6 +217,8 @@ type store interface {
 	MigrateUp(ctx context.Context) error
 	MigrateDown(ctx context.Context) error
 	MigrationStatus(ctx context.Context) (string, error)
+	// StartJobs works the job queue until stop is called.
+	StartJobs(ctx context.Context, workers *river.Workers, periodic []*river.PeriodicJob, log *slog.Logger) (stop func(context.Context) error, err error)
 }
 
 // resetDemo deletes the SQLite database of a demo (the file and its

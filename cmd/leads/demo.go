@@ -225,6 +225,7 @@ func printDemo(w io.Writer, addr string, demo *web.Demo, withDevSecret bool) err
 	p.line("Open in a browser:")
 	p.line("  student onboarding: %s/demo/login?as=student", base)
 	p.line("  staff desk:         %s/demo/login?as=staff", base)
+	p.line("  demo mailbox:       %s/demo/mailbox (every e-mail the service sends)", base)
 	p.line("")
 	return p.err
 }

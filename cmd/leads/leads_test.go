@@ -179,18 +179,23 @@ func TestConfig(t *testing.T) {
 		flags []string
 		want  Config
 	}{
-		{"defaults", nil, nil, Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: 24 * time.Hour}},
+		{"defaults", nil, nil, Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: 24 * time.Hour, NudgeAfter: 72 * time.Hour, NudgeMax: 2}},
 		{"environment",
 			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "postgres://u:p@db/leads", "LEADS_JWT_SECRET": "s1",
-				"LEADS_JWKS_URL": "https://idp/jwks", "LEADS_CONTACT_WITHIN": "4h"},
+				"LEADS_JWKS_URL": "https://idp/jwks", "LEADS_CONTACT_WITHIN": "4h", "LEADS_SMTP_URL": "smtp://u:pw@mail:587",
+				"LEADS_MAIL_FROM": "desk@example.org", "LEADS_NOTIFY_EMAIL": "team@example.org", "LEADS_PUBLIC_URL": "https://leads.example.org",
+				"LEADS_NUDGE_AFTER": "48h", "LEADS_NUDGE_MAX": "3", "LEADS_WEBHOOK_ALLOW_PRIVATE": "true",
+				"LEADS_TRUSTED_ORIGINS": "https://desk.example.org"},
 			nil,
-			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks", ContactWithin: 4 * time.Hour}},
+			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks", ContactWithin: 4 * time.Hour,
+				SMTPURL: "smtp://u:pw@mail:587", MailFrom: "desk@example.org", NotifyEmail: "team@example.org", PublicURL: "https://leads.example.org",
+				NudgeAfter: 48 * time.Hour, NudgeMax: 3, AllowPrivate: true, TrustedOrigins: "https://desk.example.org"}},
 		{"flags override the environment",
 			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "sqlite:a.db", "LEADS_JWT_SECRET": "s1", "LEADS_CONTACT_WITHIN": "4h"},
 			[]string{"--addr", "127.0.0.1:0", "--database-url", "sqlite:b.db", "--jwt-secret", "s2", "--jwks-url", "http://x/jwks",
 				"--no-migrate", "--demo", "--contact-within", "90m"},
 			Config{Addr: "127.0.0.1:0", DatabaseURL: "sqlite:b.db", JWTSecret: "s2", JWKSURL: "http://x/jwks", NoMigrate: true, Demo: true,
-				ContactWithin: 90 * time.Minute}},
+				ContactWithin: 90 * time.Minute, NudgeAfter: 72 * time.Hour, NudgeMax: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +211,7 @@ func TestConfig(t *testing.T) {
 			if cfg != tt.want {
 				t.Errorf("config = %#v, want %#v", cfg, tt.want)
 			}
-			for _, secret := range []string{cfg.JWTSecret, ":p@"} {
+			for _, secret := range []string{cfg.JWTSecret, ":p@", ":pw@"} {
 				if secret != "" && strings.Contains(cfg.String(), secret) {
 					t.Errorf("String() shows a secret: %s", cfg.String())
 				}
@@ -215,10 +220,31 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-func TestConfigRefusesBadDurations(t *testing.T) {
-	for _, v := range []string{"soon", "-1h", "0"} {
-		if _, err := configFromEnv(envFrom(map[string]string{"LEADS_CONTACT_WITHIN": v})); err == nil || !strings.Contains(err.Error(), "LEADS_CONTACT_WITHIN") {
-			t.Errorf("LEADS_CONTACT_WITHIN=%s: %v, want an error naming it", v, err)
+func TestConfigRefusesBadValues(t *testing.T) {
+	for name, values := range map[string][]string{
+		"LEADS_CONTACT_WITHIN":        {"soon", "-1h", "0"},
+		"LEADS_NUDGE_AFTER":           {"later"},
+		"LEADS_NUDGE_MAX":             {"-1", "two"},
+		"LEADS_WEBHOOK_ALLOW_PRIVATE": {"maybe"},
+	} {
+		for _, v := range values {
+			if _, err := configFromEnv(envFrom(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%s: %v, want an error naming it", name, v, err)
+			}
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:secret@db/leads":                    "postgres://u:xxxxx@db/leads",
+		"postgres://u@db/leads?password=secret&sslmode=x": "postgres://u@db/leads?password=xxxxx&sslmode=x",
+		"smtps://mail:hush@smtp.example.org:465":          "smtps://mail:xxxxx@smtp.example.org:465",
+		"sqlite:leads.db":                                 "sqlite:leads.db",
+		"postgres://u:secret@db:port/leads":               "(a URL that does not parse)",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

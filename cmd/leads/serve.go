@@ -9,9 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/leads/leads/internal/auth"
+	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/notify"
 	"github.com/leads/leads/internal/web"
 )
 
@@ -86,14 +90,42 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		}
 	}
 
+	origins, err := trustedOrigins(cfg.TrustedOrigins)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	addr := ln.Addr().String()
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + browsable(addr)
+	}
+
+	// E-mail and webhooks: the queue's workers run in this process, on the
+	// store's database, until shutdown.
+	mailer, mailbox, err := newMailer(cfg, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	workers, periodic := notify.Workers(notify.Config{
+		Store: st, Mailer: mailer, From: mailFrom(cfg.MailFrom, publicURL), Desk: cfg.NotifyEmail, PublicURL: publicURL,
+		Nudges: leads.NudgePolicy{After: cfg.NudgeAfter, Max: cfg.NudgeMax}, AllowPrivate: cfg.AllowPrivate, Log: log,
+	})
+	// Not ctx: the queue stops when told, after the last request.
+	stopJobs, err := st.StartJobs(context.WithoutCancel(ctx), workers, periodic, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+
 	srv := &http.Server{
 		Handler: web.NewServer(web.Config{
 			Store: st, Verifier: verifier, Logger: log, Demo: demo, ContactWithin: cfg.ContactWithin,
+			TrustedOrigins: origins, AllowPrivateWebhooks: cfg.AllowPrivate, PublicURL: publicURL, Mailbox: mailbox,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -105,6 +137,7 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	if demo != nil {
 		if err := printDemo(stdout, addr, demo, withDevSecret); err != nil {
 			ln.Close()
+			stopJobs(context.Background())
 			return fmt.Errorf("serve: demo: %w", err)
 		}
 	}
@@ -127,13 +160,68 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		// In-flight requests outlived the deadline: cut them off so Close below
 		// does not race with handlers still using the store.
 		srv.Close()
+		stopJobs(sctx)
 		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	// Jobs in flight finish (a job cut off runs again after a restart).
+	if err := stopJobs(sctx); err != nil {
+		log.Warn("stop the job queue", "error", err.Error())
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newMailer returns the mailer the configuration asks for: SMTP when
+// LEADS_SMTP_URL is set, else in demo mode a mailbox the demo shows, else
+// none (and it says so: no e-mail will be sent).
+func newMailer(cfg Config, log *slog.Logger) (notify.Mailer, *notify.Mailbox, error) {
+	switch {
+	case cfg.SMTPURL != "":
+		m, err := notify.NewSMTP(cfg.SMTPURL, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("e-mail is on", "smtp", redactURL(cfg.SMTPURL))
+		return m, nil, nil
+	case cfg.Demo:
+		box := notify.NewMailbox(200)
+		log.Info("e-mail goes to the demo mailbox, /demo/mailbox")
+		return box, box, nil
+	}
+	log.Warn("e-mail is off: LEADS_SMTP_URL is not set, so no e-mail will be sent")
+	return nil, nil, nil
+}
+
+// mailFrom is the sender of e-mails: LEADS_MAIL_FROM, else an address at the
+// public URL's host.
+func mailFrom(from, publicURL string) string {
+	if from != "" {
+		return from
+	}
+	host := "localhost"
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+		host = u.Hostname()
+	}
+	return "Enrolment <no-reply@" + host + ">"
+}
+
+// trustedOrigins parses LEADS_TRUSTED_ORIGINS.
+func trustedOrigins(list string) ([]string, error) {
+	var out []string
+	cop := http.NewCrossOriginProtection()
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("LEADS_TRUSTED_ORIGINS: %q is not an origin such as https://desk.example.org", o)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // newVerifier builds the token verifier the configuration asks for.

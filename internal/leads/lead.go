@@ -79,6 +79,8 @@ type Lead struct {
 	// AssignedHow is how the lead was last assigned or unassigned: "" never,
 	// AssignedAuto or AssignedManual. Not shown to clients.
 	AssignedHow string `json:"-"`
+	// UnsubscribedAt is when the applicant asked for no more nudges.
+	UnsubscribedAt *time.Time `json:"-"`
 }
 
 // How a lead came to be assigned.

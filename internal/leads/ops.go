@@ -60,7 +60,18 @@ func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, n
 		for i := range assigned {
 			assigned[i].LeadID = lead.ID // unknown before a first save's insert
 		}
-		return tx.AddActivities(ctx, append(acts, assigned...)...)
+		acts = append(acts, assigned...)
+		if err := tx.AddActivities(ctx, acts...); err != nil {
+			return err
+		}
+		var emails []EmailJob
+		switch {
+		case created:
+			emails = []EmailJob{{EmailNewLead, lead.ID}, {EmailProgressSaved, lead.ID}}
+		case stored.Status == StatusLost && lead.Status == StatusPending:
+			emails = []EmailJob{{EmailNewLead, lead.ID}} // a lost lead came back
+		}
+		return publish(ctx, tx, acts, emails...)
 	})
 	if err != nil {
 		return Lead{}, false, err
@@ -105,7 +116,10 @@ func change(ctx context.Context, st Store, id string, rule func(ctx context.Cont
 				return err
 			}
 		}
-		return tx.AddActivities(ctx, acts...)
+		if err := tx.AddActivities(ctx, acts...); err != nil {
+			return err
+		}
+		return publish(ctx, tx, acts)
 	})
 	if err != nil {
 		return Lead{}, nil, err
@@ -177,7 +191,11 @@ func CompleteOnboarding(ctx context.Context, st Store, userID string, now time.T
 		if err := tx.UpdateLead(ctx, out); err != nil {
 			return err
 		}
-		return tx.AddActivities(ctx, conversionActivities(l, out, userID)...)
+		acts := conversionActivities(l, out, userID)
+		if err := tx.AddActivities(ctx, acts...); err != nil {
+			return err
+		}
+		return publish(ctx, tx, acts)
 	})
 	return out, err
 }
@@ -248,10 +266,22 @@ func LogCall(ctx context.Context, st Store, id string, c Call, actor string, now
 }
 
 // DeleteLead erases the lead and everything recorded about it (its timeline
-// included), or returns ErrLeadNotFound.
-func DeleteLead(ctx context.Context, st Store, id string) error {
+// and its e-mails not sent yet included), or returns ErrLeadNotFound.
+// Subscribers of lead.erased learn of it, by ids only.
+func DeleteLead(ctx context.Context, st Store, id string, now time.Time) error {
 	return st.Update(ctx, func(ctx context.Context, tx Tx) error {
-		return tx.DeleteLead(ctx, id)
+		if err := tx.DeleteLead(ctx, id); err != nil {
+			return err
+		}
+		hooks, err := tx.WebhooksFor(ctx, EventErased)
+		if err != nil || len(hooks) == 0 {
+			return err
+		}
+		jobs := make([]Job, len(hooks))
+		for i, h := range hooks {
+			jobs[i] = WebhookJob{WebhookID: h, Event: EventErased, LeadID: id, At: now}
+		}
+		return tx.Enqueue(ctx, jobs...)
 	})
 }
 

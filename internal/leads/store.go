@@ -69,6 +69,26 @@ type Store interface {
 	Centers(ctx context.Context, locationID string) ([]Center, error)
 	Courses(ctx context.Context, centerID string) ([]Course, error)
 
+	// PutWebhook creates or replaces a subscription (a replacement keeps the
+	// secret when w has none); created tells which. Webhooks lists them by id
+	// without secrets; Webhook returns one with its secret, or ErrNotFound;
+	// DeleteWebhook removes one, or returns ErrNotFound.
+	PutWebhook(ctx context.Context, w Webhook, now time.Time) (created bool, err error)
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	Webhook(ctx context.Context, id string) (Webhook, error)
+	DeleteWebhook(ctx context.Context, id string) error
+	// DisableWebhook stops deliveries to a subscription, saying why.
+	DisableWebhook(ctx context.Context, id, why string, now time.Time) error
+	// RecordDelivery logs an attempt; Deliveries lists a subscription's,
+	// newest first (ErrNotFound for no such subscription).
+	RecordDelivery(ctx context.Context, webhookID string, d Delivery, excerpt string) error
+	Deliveries(ctx context.Context, webhookID string, limit int) ([]Delivery, error)
+	// Secret returns the key the service keeps under name, making a random
+	// one of size bytes on first use (the same for every instance).
+	Secret(ctx context.Context, name string, size int) ([]byte, error)
+	// JobCounts counts the queued jobs by state, for operators.
+	JobCounts(ctx context.Context) (JobCounts, error)
+
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database; every acknowledged write is on disk.
@@ -97,8 +117,8 @@ type Tx interface {
 	InsertLead(ctx context.Context, l Lead) (Lead, error)
 	// UpdateLead stores every field of an existing lead.
 	UpdateLead(ctx context.Context, l Lead) error
-	// DeleteLead erases a lead and everything recorded about it, or returns
-	// ErrLeadNotFound.
+	// DeleteLead erases a lead and everything recorded about it, its queued
+	// jobs included (those not running), or returns ErrLeadNotFound.
 	DeleteLead(ctx context.Context, id string) error
 	// StudentExists reports whether the student is in the reference table.
 	StudentExists(ctx context.Context, id string) (bool, error)
@@ -119,6 +139,26 @@ type Tx interface {
 	KnownCenters(ctx context.Context, ids []string) (map[string]bool, error)
 	// PutStaff creates or replaces a staff member and their centres.
 	PutStaff(ctx context.Context, s Staff, now time.Time) (created bool, err error)
+	// Enqueue queues jobs in the transaction: they run after it commits, and
+	// not at all if it rolls back.
+	Enqueue(ctx context.Context, jobs ...Job) error
+	// WebhooksFor returns the ids of the active subscriptions to event.
+	WebhooksFor(ctx context.Context, event string) ([]string, error)
+	// ClaimNudges marks nudged (at now) at most limit leads a nudge is due
+	// for: PENDING, not unsubscribed, last saved before savedBefore, fewer
+	// than max nudges, the last of them before savedBefore too; and returns
+	// their ids. Rows another transaction holds are skipped, not waited for.
+	ClaimNudges(ctx context.Context, savedBefore time.Time, max int, now time.Time, limit int) ([]string, error)
+	// Unsubscribe stops the lead's nudges, or returns ErrLeadNotFound.
+	Unsubscribe(ctx context.Context, leadID string, now time.Time) error
+}
+
+// JobCounts are the jobs of the queue by what became of them.
+type JobCounts struct {
+	Pending  int `json:"pending"`  // waiting for their turn
+	Running  int `json:"running"`  // being done now
+	Retrying int `json:"retrying"` // failed, to be tried again
+	Failed   int `json:"failed"`   // given up on (discarded)
 }
 
 // Claims are the profile claims of a token, for just-in-time provisioning:

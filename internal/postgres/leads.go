@@ -17,7 +17,7 @@ const leadColumns = `id, user_id, full_name, email, phone, training_location, tr
 	center_id, center_name, student_address, course_id, course_name, has_guardian, guardian_name,
 	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
 	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at,
-	payment_plan, assigned_to, assigned_at, assigned_how, step_reached`
+	payment_plan, assigned_to, assigned_at, assigned_how, step_reached, unsubscribed_at`
 
 // leadValues returns a lead's fields in leadColumns order, as stored.
 func leadValues(l leads.Lead) []any {
@@ -26,7 +26,7 @@ func leadValues(l leads.Lead) []any {
 		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, l.LastSavedAt, string(l.Status), l.Source,
 		l.Notes, l.ContactedAt, l.ContactedBy, l.ConvertedAt, l.ConvertedToStudentID,
 		l.CreatedAt, l.UpdatedAt,
-		l.PaymentPlan, l.AssignedTo, l.AssignedAt, nullIfEmpty(l.AssignedHow), l.StepReached}
+		l.PaymentPlan, l.AssignedTo, l.AssignedAt, nullIfEmpty(l.AssignedHow), l.StepReached, l.UnsubscribedAt}
 }
 
 // nullIfEmpty stores "" as NULL.
@@ -47,7 +47,7 @@ func scanLead(row pgx.Row, first ...any) (leads.Lead, error) {
 		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
 		&l.OnboardingStep, &l.LastSavedAt, &l.Status, &l.Source, &l.Notes, &l.ContactedAt,
 		&l.ContactedBy, &l.ConvertedAt, &l.ConvertedToStudentID, &l.CreatedAt, &l.UpdatedAt,
-		&l.PaymentPlan, &l.AssignedTo, &l.AssignedAt, &how, &l.StepReached)
+		&l.PaymentPlan, &l.AssignedTo, &l.AssignedAt, &how, &l.StepReached, &l.UnsubscribedAt)
 	if err := row.Scan(dest...); err != nil {
 		return leads.Lead{}, err
 	}
@@ -55,7 +55,7 @@ func scanLead(row pgx.Row, first ...any) (leads.Lead, error) {
 		l.AssignedHow = *how
 	}
 	utc(&l.LastSavedAt, &l.CreatedAt, &l.UpdatedAt)
-	utc(l.ContactedAt, l.ConvertedAt, l.AssignedAt)
+	utc(l.ContactedAt, l.ConvertedAt, l.AssignedAt, l.UnsubscribedAt)
 	return l, nil
 }
 
@@ -90,14 +90,17 @@ func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, erro
 // for a conflict with another transaction.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {
 	return retryConflict(func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(ctx, &tx{t}) })
+		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(ctx, &tx{t, s}) })
 	})
 }
 
 // tx is a leads.Tx on a pgx transaction. Its reads lock the rows they return
 // (FOR NO KEY UPDATE: the foreign-key checks of other rows pointing at them
 // still pass).
-type tx struct{ tx pgx.Tx }
+type tx struct {
+	tx pgx.Tx
+	s  *Store
+}
 
 // ProvisionUser runs provisionSQL.
 func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
@@ -155,7 +158,7 @@ func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
 	}
 	l.ID = id.String()
 	_, err = t.tx.Exec(ctx, `INSERT INTO leads (`+leadColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`, leadValues(l)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)`, leadValues(l)...)
 	if err != nil {
 		return leads.Lead{}, fmt.Errorf("postgres: insert lead: %w", err)
 	}
@@ -170,8 +173,8 @@ func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 		guardian_phone = $15, guardian_email = $16, guardian_address = $17, onboarding_step = $18,
 		last_saved_at = $19, status = $20, source = $21, notes = $22, contacted_at = $23, contacted_by = $24,
 		converted_at = $25, converted_to_student_id = $26, created_at = $27, updated_at = $28,
-		payment_plan = $29, assigned_to = $30, assigned_at = $31, assigned_how = $32, step_reached = $33
-		WHERE id = $1`, leadValues(l)...)
+		payment_plan = $29, assigned_to = $30, assigned_at = $31, assigned_how = $32, step_reached = $33,
+		unsubscribed_at = $34 WHERE id = $1`, leadValues(l)...)
 	if err != nil {
 		return fmt.Errorf("postgres: update lead: %w", err)
 	}
@@ -181,6 +184,9 @@ func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 // DeleteLead erases the lead; rows recorded about it go with it (ON DELETE
 // CASCADE).
 func (t *tx) DeleteLead(ctx context.Context, id string) error {
+	if err := t.deleteJobsOf(ctx, id); err != nil {
+		return err
+	}
 	tag, err := t.tx.Exec(ctx, `DELETE FROM leads WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("postgres: delete lead: %w", err)

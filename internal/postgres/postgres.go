@@ -13,13 +13,18 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/schema"
@@ -33,6 +38,9 @@ type Store struct {
 	schema.Migrator // MigrateUp, MigrateDown, MigrationStatus
 
 	pool *pgxpool.Pool
+	// inserter queues jobs inside the store's transactions (River, with no
+	// workers of its own: StartJobs works the queue).
+	inserter *river.Client[pgx.Tx]
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -45,6 +53,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (4 here) starves concurrent saves, and the job
+		// queue holds one connection to LISTEN; pool_max_conns overrides.
+		cfg.MaxConns = defaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
@@ -53,7 +66,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool}
+	inserter, err := river.NewClient(riverpgxv5.New(nil), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: job queue: %w", err)
+	}
+	s := &Store{pool: pool, inserter: inserter}
 	s.Migrator = schema.Migrator{Engine: "postgres", Provider: s.provider}
 	return s, nil
 }
@@ -91,13 +109,17 @@ func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
 		return nil, nil, err
 	}
 	db := stdlib.OpenDBFromPool(s.pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(s.riverMigration()))
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
 	return p, func() { p.Close() }, nil
 }
+
+// defaultMaxConns is the pool's size unless the URL says pool_max_conns.
+const defaultMaxConns = 16
 
 // SQLSTATE codes the store acts on.
 const (

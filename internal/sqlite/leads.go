@@ -17,7 +17,7 @@ const leadColumns = `id, user_id, full_name, email, phone, training_location, tr
 	center_id, center_name, student_address, course_id, course_name, has_guardian, guardian_name,
 	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
 	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at,
-	payment_plan, assigned_to, assigned_at, assigned_how, step_reached`
+	payment_plan, assigned_to, assigned_at, assigned_how, step_reached, unsubscribed_at`
 
 // leadValues returns a lead's fields in leadColumns order, as stored.
 func leadValues(l leads.Lead) []any {
@@ -26,7 +26,8 @@ func leadValues(l leads.Lead) []any {
 		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, timeText(l.LastSavedAt), string(l.Status), l.Source,
 		l.Notes, optTimeText(l.ContactedAt), l.ContactedBy, optTimeText(l.ConvertedAt), l.ConvertedToStudentID,
 		timeText(l.CreatedAt), timeText(l.UpdatedAt),
-		l.PaymentPlan, l.AssignedTo, optTimeText(l.AssignedAt), nullIfEmpty(l.AssignedHow), l.StepReached}
+		l.PaymentPlan, l.AssignedTo, optTimeText(l.AssignedAt), nullIfEmpty(l.AssignedHow), l.StepReached,
+		optTimeText(l.UnsubscribedAt)}
 }
 
 // nullIfEmpty stores "" as NULL.
@@ -49,7 +50,7 @@ func scanLead(row scanner, first ...any) (leads.Lead, error) {
 		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
 		&l.OnboardingStep, scanTime{&l.LastSavedAt}, &l.Status, &l.Source, &l.Notes, scanOptTime{&l.ContactedAt},
 		&l.ContactedBy, scanOptTime{&l.ConvertedAt}, &l.ConvertedToStudentID, scanTime{&l.CreatedAt}, scanTime{&l.UpdatedAt},
-		&l.PaymentPlan, &l.AssignedTo, scanOptTime{&l.AssignedAt}, &how, &l.StepReached)
+		&l.PaymentPlan, &l.AssignedTo, scanOptTime{&l.AssignedAt}, &how, &l.StepReached, scanOptTime{&l.UnsubscribedAt})
 	if err := row.Scan(dest...); err != nil {
 		return leads.Lead{}, err
 	}
@@ -88,12 +89,15 @@ func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, erro
 // Update runs fn in the batcher's next transaction (batch.go), in a savepoint
 // of its own.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {
-	return s.write(ctx, func(ctx context.Context, t *sql.Tx) error { return fn(ctx, &tx{t}) })
+	return s.write(ctx, func(ctx context.Context, t *sql.Tx) error { return fn(ctx, &tx{t, s}) })
 }
 
 // tx is a leads.Tx on the writer's transaction. The single writer makes every
 // transaction exclusive, so a read here is as good as a lock.
-type tx struct{ tx *sql.Tx }
+type tx struct {
+	tx *sql.Tx
+	s  *Store
+}
 
 // ProvisionUser runs provisionSQL.
 func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
@@ -151,7 +155,7 @@ func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
 	}
 	l.ID = id.String()
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO leads (`+leadColumns+`)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)`, leadValues(l)...)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)`, leadValues(l)...)
 	if err != nil {
 		return leads.Lead{}, fmt.Errorf("sqlite: insert lead: %w", err)
 	}
@@ -166,8 +170,8 @@ func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 		guardian_phone = ?15, guardian_email = ?16, guardian_address = ?17, onboarding_step = ?18,
 		last_saved_at = ?19, status = ?20, source = ?21, notes = ?22, contacted_at = ?23, contacted_by = ?24,
 		converted_at = ?25, converted_to_student_id = ?26, created_at = ?27, updated_at = ?28,
-		payment_plan = ?29, assigned_to = ?30, assigned_at = ?31, assigned_how = ?32, step_reached = ?33
-		WHERE id = ?1`, leadValues(l)...)
+		payment_plan = ?29, assigned_to = ?30, assigned_at = ?31, assigned_how = ?32, step_reached = ?33,
+		unsubscribed_at = ?34 WHERE id = ?1`, leadValues(l)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: update lead: %w", err)
 	}
@@ -177,6 +181,9 @@ func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 // DeleteLead erases the lead; rows recorded about it go with it (ON DELETE
 // CASCADE).
 func (t *tx) DeleteLead(ctx context.Context, id string) error {
+	if err := t.deleteJobsOf(ctx, id); err != nil {
+		return err
+	}
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM leads WHERE id = ?1`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete lead: %w", err)

@@ -15,12 +15,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -47,6 +50,10 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error // Close's answer, for every call
 	file      string
+	dsn       string // the writer's, for the job queue's own connection
+	// inserter queues jobs inside the writer's transactions (River, with no
+	// workers of its own: StartJobs works the queue).
+	inserter *river.Client[*sql.Tx]
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -96,7 +103,13 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", file, err)
 	}
-	s := &Store{writer: write, read: read, file: file,
+	inserter, err := river.NewClient(riversqlite.New(nil), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: job queue: %w", err)
+	}
+	s := &Store{writer: write, read: read, file: file, dsn: name + "?" + wq.Encode(), inserter: inserter,
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	s.Migrator = schema.Migrator{Engine: "sqlite", Provider: s.provider}
 	go s.batcher()
@@ -124,16 +137,27 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// provider returns the goose provider over the embedded migrations. It runs on
-// the writer, so each migration is one BEGIN IMMEDIATE transaction. Its release
-// does not close the provider: that would close the store's own writer.
+// provider returns the goose provider over the embedded migrations, on a
+// database handle of its own to the file (closed by the release): goose holds
+// one connection while it runs a migration outside a transaction (River's,
+// migration 4) and records it on another, which the writer's single
+// connection cannot give.
 func (s *Store) provider(context.Context) (*goose.Provider, func(), error) {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.writer, fsys)
-	return p, func() {}, err
+	db, err := sql.Open("sqlite", s.dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(4)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithGoMigrations(s.riverMigration()))
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return p, func() { db.Close() }, nil
 }
 
 // timeLayout is how times are stored: fixed width, so text order is time order.

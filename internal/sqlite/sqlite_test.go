@@ -273,7 +273,7 @@ type inTx struct {
 }
 
 func (s inTx) Update(ctx context.Context, fn func(context.Context, leads.Tx) error) error {
-	return fn(ctx, &tx{s.tx})
+	return fn(ctx, &tx{s.tx, s.Store})
 }
 
 // errCode returns SQLite's extended result code of err, or 0.
@@ -765,10 +765,10 @@ func TestWriteConcurrentMixed(t *testing.T) {
 			return wantLead(l, err, leads.StatusConverted, "")
 		}, statusOf(leads.StatusConverted, anyStudent)},
 		{"delete", withLead, func(ctx context.Context, s *Store, k string) error {
-			return want(leads.DeleteLead(ctx, s, leadID(ctx, s, k)), nil)
+			return want(leads.DeleteLead(ctx, s, leadID(ctx, s, k), leads.Timestamp(time.Now())), nil)
 		}, noLead},
 		{"delete a missing lead", none, func(ctx context.Context, s *Store, k string) error {
-			return want(leads.DeleteLead(ctx, s, "missing-"+k), leads.ErrLeadNotFound)
+			return want(leads.DeleteLead(ctx, s, "missing-"+k, leads.Timestamp(time.Now())), leads.ErrLeadNotFound)
 		}, noLead},
 		{"put user again", withLead, func(ctx context.Context, s *Store, k string) error {
 			created, err := s.PutUser(ctx, leads.User{ID: k, FullName: "Renamed " + k, Email: k + "@example.com"}, leads.Timestamp(time.Now()))

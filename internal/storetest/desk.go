@@ -299,7 +299,7 @@ func testTimeline(t *testing.T, open Opener) {
 	}
 
 	// Erasure takes the timeline with it.
-	if err := leads.DeleteLead(ctx, s, l.ID); err != nil {
+	if err := leads.DeleteLead(ctx, s, l.ID, at(99)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Activities(ctx, l.ID, 1, 10)

@@ -83,6 +83,34 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 			b.ReportMetric(float64(total), "matches")
 		})
 	}
+	statsCases := []struct {
+		name string
+		f    leads.StatsFilter
+	}{
+		{"all", leads.StatsFilter{}},
+		{"centre", leads.StatsFilter{CenterID: "seed-centre-5"}},
+		{"course", leads.StatsFilter{CourseID: "seed-course-7"}},
+		{"quarter", leads.StatsFilter{CreatedFrom: &from, CreatedTo: &to}},
+		{"quarter+centre", leads.StatsFilter{CreatedFrom: &from, CreatedTo: &to, CenterID: "seed-centre-5"}},
+	}
+	for _, c := range statsCases {
+		b.Run("Stats/"+c.name, func(b *testing.B) {
+			var took []time.Duration
+			total := 0
+			for b.Loop() {
+				t0 := time.Now()
+				weeks, delays, err := s.Stats(ctx, c.f, now.Add(-24*time.Hour))
+				st := leads.BuildStats(c.f, weeks, delays, now)
+				took = append(took, time.Since(t0))
+				if err != nil {
+					b.Fatal(err)
+				}
+				total = st.Total
+			}
+			reportLatency(b, took)
+			b.ReportMetric(float64(total), "leads")
+		})
+	}
 	b.Run("ExportAll", func(b *testing.B) {
 		for b.Loop() {
 			var before, after runtime.MemStats

@@ -692,7 +692,7 @@ func testListTotalsStayExact(t *testing.T, open Opener) {
 
 	t.Log("deletes and a new lead")
 	for _, uid := range []string{"u4", "u5"} {
-		if err := leads.DeleteLead(ctx, s, ids[uid]); err != nil {
+		if err := leads.DeleteLead(ctx, s, ids[uid], at(99)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -895,15 +895,15 @@ func testDeleteLead(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 
-	if err := leads.DeleteLead(ctx, s, old.ID); err != nil {
+	if err := leads.DeleteLead(ctx, s, old.ID, at(99)); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.Lead(ctx, old.ID)
 	wantErr(t, "Lead after delete", err, leads.ErrLeadNotFound)
 	_, err = s.LeadByUser(ctx, "u1")
 	wantErr(t, "LeadByUser after delete", err, leads.ErrLeadNotFound)
-	wantErr(t, "deleting twice", leads.DeleteLead(ctx, s, old.ID), leads.ErrLeadNotFound)
-	wantErr(t, "deleting an unknown lead", leads.DeleteLead(ctx, s, "no-such-lead"), leads.ErrLeadNotFound)
+	wantErr(t, "deleting twice", leads.DeleteLead(ctx, s, old.ID, at(99)), leads.ErrLeadNotFound)
+	wantErr(t, "deleting an unknown lead", leads.DeleteLead(ctx, s, "no-such-lead", at(99)), leads.ErrLeadNotFound)
 	if p, err := s.ListLeads(ctx, leads.ListFilter{Page: 1, Limit: 10}); err != nil || p.Total != 0 || len(p.Leads) != 0 {
 		t.Errorf("list after delete: total %d, %d leads, err %v", p.Total, len(p.Leads), err)
 	}
@@ -1143,7 +1143,7 @@ func testProvisionUser(t *testing.T, open Opener) {
 			}
 			checkFields(t, l, map[string]any{"fullName": st.wantName, "email": st.wantMail, "phone": st.wantPhone})
 			// A lead keeps a phone the record loses, so each step reads a fresh lead.
-			if err := leads.DeleteLead(ctx, s, l.ID); err != nil {
+			if err := leads.DeleteLead(ctx, s, l.ID, at(99)); err != nil {
 				t.Fatal(err)
 			}
 		}

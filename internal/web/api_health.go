@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"net/http"
 	"time"
+
+	"github.com/leads/leads/internal/leads"
 )
 
 // openAPIDoc is the OpenAPI 3 description of every endpoint; the API tests
@@ -19,13 +21,15 @@ var openAPIDoc []byte
 // readyTimeout bounds the database check of GET /readyz.
 const readyTimeout = 2 * time.Second
 
-// healthStatus is the body of the health endpoints.
+// healthStatus is the body of the health endpoints; readiness adds the job
+// queue's counts, for operators.
 type healthStatus struct {
-	Status string `json:"status"`
+	Status string           `json:"status"`
+	Jobs   *leads.JobCounts `json:"jobs,omitempty"`
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	s.writeJSON(w, http.StatusOK, healthStatus{"ok"})
+	s.writeJSON(w, http.StatusOK, healthStatus{Status: "ok"})
 	return nil
 }
 
@@ -38,7 +42,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			newErrorBody(http.StatusServiceUnavailable, "Database unavailable", nil))
 		return nil
 	}
-	s.writeJSON(w, http.StatusOK, healthStatus{"ready"})
+	jobs, err := s.store.JobCounts(ctx)
+	if err != nil {
+		s.log.Warn("readiness: count jobs", "request_id", requestID(r.Context()), "error", err.Error())
+		s.writeJSON(w, http.StatusOK, healthStatus{Status: "ready"})
+		return nil
+	}
+	s.writeJSON(w, http.StatusOK, healthStatus{Status: "ready", Jobs: &jobs})
 	return nil
 }
 

@@ -198,7 +198,7 @@ type deleted struct {
 
 func (s *Server) deleteLead(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	id := r.PathValue("id")
-	if err := leads.DeleteLead(r.Context(), s.store, id); err != nil {
+	if err := leads.DeleteLead(r.Context(), s.store, id, leads.Timestamp(s.now())); err != nil {
 		return err
 	}
 	s.writeJSON(w, http.StatusOK, ok("Lead deleted successfully", deleted{ID: id}))

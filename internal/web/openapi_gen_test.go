@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leads/leads/internal/notify"
 	"github.com/leads/leads/internal/openapigen"
 )
 
@@ -62,7 +63,7 @@ func (p *patterns) Handle(pattern string, _ http.Handler) { *p = append(*p, patt
 // documented one go missing. The demo routes count: the server is built in
 // demo mode.
 func TestRoutesAreDocumented(t *testing.T) {
-	s := NewServer(Config{Demo: &Demo{Secret: testSecret}})
+	s := NewServer(Config{Demo: &Demo{Secret: testSecret}, Mailbox: notify.NewMailbox(1)})
 	var registered patterns
 	s.routes(&registered)
 	routes := map[string]bool{}

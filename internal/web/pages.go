@@ -32,6 +32,8 @@ type pageView struct {
 	Desk        *deskView
 	Lead        *leadView
 	StatsPage   *statsView
+	Unsubscribe *unsubscribeView
+	Mailbox     *mailboxView
 }
 
 // applicationStatus is where the applicant's application stands, for /dashboard.

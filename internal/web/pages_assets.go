@@ -56,7 +56,7 @@ type pages struct {
 func newPages(log *slog.Logger) *pages {
 	base := template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html"))
 	// Each page is templates/<name>.html filled into layout.html.
-	names := []string{"onboarding", "dashboard", "signin", "error", "forbidden", "notfound", "staff", "staff_lead", "stats"}
+	names := []string{"onboarding", "dashboard", "signin", "error", "forbidden", "notfound", "staff", "staff_lead", "stats", "message", "unsubscribe", "mailbox"}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names)), log: log}
 	for _, name := range names {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))

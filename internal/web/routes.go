@@ -37,6 +37,10 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /activities", s.authed(staff, s.listActivities))
 	mux.Handle("PUT /roster/{id}", s.authed(admin, s.putRoster))
 	mux.Handle("GET /roster", s.authed(staff, s.listRoster))
+	mux.Handle("PUT /webhooks/{id}", s.authed(admin, s.putWebhook))
+	mux.Handle("GET /webhooks", s.authed(admin, s.listWebhooks))
+	mux.Handle("DELETE /webhooks/{id}", s.authed(admin, s.deleteWebhook))
+	mux.Handle("GET /webhooks/{id}/deliveries", s.authed(admin, s.listDeliveries))
 
 	mux.Handle("POST "+frontendSavePath, http.HandlerFunc(s.frontendSaveLead))
 
@@ -65,7 +69,13 @@ func (s *Server) routes(mux router) {
 	for _, form := range []string{"status", "call", "note", "assign", "convert"} {
 		mux.Handle("POST /staff/leads/{id}/"+form, s.staffAction(p, form))
 	}
+	mux.Handle("GET /unsubscribe", s.unsubscribe(p))
+	mux.Handle("POST /unsubscribe", s.unsubscribe(p))
 	if s.demo != nil {
 		mux.Handle("GET /demo/login", s.demoLogin(p))
+	}
+	if s.mailbox != nil {
+		mux.Handle("GET /demo/mailbox", s.demoMailbox(p))
+		mux.Handle("GET /demo/mailbox/{id}", s.demoMailboxHTML(p))
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/notify"
 )
 
 // Config is everything the server needs; cmd/leads builds it.
@@ -29,6 +30,14 @@ type Config struct {
 	// own whose pages may send cookie-authenticated POST, PUT and DELETE
 	// requests (LEADS_TRUSTED_ORIGINS).
 	TrustedOrigins []string
+	// AllowPrivateWebhooks lets webhook URLs name private addresses
+	// (LEADS_WEBHOOK_ALLOW_PRIVATE).
+	AllowPrivateWebhooks bool
+	// PublicURL is the service's address as its users reach it
+	// (LEADS_PUBLIC_URL): the base of e-mail links.
+	PublicURL string
+	// Mailbox, in demo mode, holds the e-mails sent, for /demo/mailbox.
+	Mailbox *notify.Mailbox
 }
 
 // DefaultContactWithin is LEADS_CONTACT_WITHIN's default.
@@ -49,14 +58,17 @@ type Server struct {
 	now      func() time.Time
 	demo     *Demo
 	// contactWithin makes a lead overdue (Config.ContactWithin).
-	contactWithin  time.Duration
-	trustedOrigins []string
+	contactWithin        time.Duration
+	trustedOrigins       []string
+	allowPrivateWebhooks bool
+	mailbox              *notify.Mailbox
 }
 
 // NewServer returns a server over cfg.
 func NewServer(cfg Config) *Server {
 	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo,
-		contactWithin: cmp.Or(cfg.ContactWithin, DefaultContactWithin), trustedOrigins: cfg.TrustedOrigins}
+		contactWithin: cmp.Or(cfg.ContactWithin, DefaultContactWithin), trustedOrigins: cfg.TrustedOrigins,
+		allowPrivateWebhooks: cfg.AllowPrivateWebhooks, mailbox: cfg.Mailbox}
 	if s.now == nil {
 		s.now = time.Now
 	}

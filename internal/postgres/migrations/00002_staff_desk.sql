@@ -19,6 +19,10 @@ CREATE INDEX idx_leads_assigned_to ON leads (assigned_to, created_at, id);
 CREATE INDEX idx_leads_course_id ON leads (course_id, created_at, id);
 CREATE INDEX idx_leads_last_saved_at ON leads (last_saved_at, id);
 CREATE INDEX idx_leads_converted_to_student_id ON leads (converted_to_student_id);
+CREATE INDEX idx_leads_step ON leads (onboarding_step, created_at, id);
+-- Overdue leads (PENDING, never contacted), oldest first: the list's overdue
+-- filter reads and counts this index alone.
+CREATE INDEX idx_leads_overdue ON leads (created_at, id) WHERE status = 'PENDING' AND contacted_at IS NULL;
 
 -- Search (the list's q): trigram indexes, so that ILIKE '%…%' on a name,
 -- e-mail or phone reads the index, not every lead. The extension lives in
@@ -76,6 +80,8 @@ DROP TABLE staff;
 DROP INDEX idx_leads_phone_trgm;
 DROP INDEX idx_leads_email_trgm;
 DROP INDEX idx_leads_full_name_trgm;
+DROP INDEX idx_leads_overdue;
+DROP INDEX idx_leads_step;
 DROP INDEX idx_leads_converted_to_student_id;
 DROP INDEX idx_leads_last_saved_at;
 DROP INDEX idx_leads_course_id;
