@@ -8,6 +8,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
+	"strings"
 	texttemplate "text/template"
 
 	"github.com/leads/leads/internal/leads"
@@ -24,6 +25,7 @@ type emailView struct {
 	UnsubscribeURL string
 	StepName       string
 	Assignee       string
+	Tel            htmltemplate.URL // the phone as a tel: link
 }
 
 // stepNames name the onboarding's steps.
@@ -68,7 +70,7 @@ Open the lead: {{.Link}}
 		`{{define "title"}}New lead{{end}}<h1 style="font-size:20px;margin:0 0 12px">New lead: {{.Lead.FullName}}</h1>
 <p>A new lead is waiting for a call{{if .Assignee}}, assigned to {{.Assignee}}{{end}}.</p>
 <table style="border-collapse:collapse;margin:0 0 16px">
-<tr><th align="left" style="padding:2px 12px 2px 0">Phone</th><td>{{with .Lead.Phone}}<a href="tel:{{.}}">{{.}}</a>{{else}}not given{{end}}</td></tr>
+<tr><th align="left" style="padding:2px 12px 2px 0">Phone</th><td>{{with .Lead.Phone}}<a href="{{$.Tel}}">{{.}}</a>{{else}}not given{{end}}</td></tr>
 <tr><th align="left" style="padding:2px 12px 2px 0">E-mail</th><td>{{.Lead.Email}}</td></tr>
 <tr><th align="left" style="padding:2px 12px 2px 0">Centre</th><td>{{with .Lead.CenterName}}{{.}}{{else}}not chosen yet{{end}}</td></tr>
 <tr><th align="left" style="padding:2px 12px 2px 0">Course</th><td>{{with .Lead.CourseName}}{{.}}{{else}}not chosen yet{{end}}</td></tr>
@@ -120,6 +122,16 @@ func compose(kind string, v emailView) (subject, text, html string, err error) {
 		return "", "", "", fmt.Errorf("no e-mail of kind %q", kind)
 	}
 	v.StepName = stepNames[v.Lead.OnboardingStep]
+	if v.Lead.Phone != nil {
+		// html/template refuses the tel: scheme of a plain string: keep the
+		// dialable characters and say it is a URL.
+		v.Tel = htmltemplate.URL("tel:" + strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' || r == '+' {
+				return r
+			}
+			return -1
+		}, *v.Lead.Phone))
+	}
 	var s, tx, h bytes.Buffer
 	if err := t.subject.Execute(&s, v); err != nil {
 		return "", "", "", err

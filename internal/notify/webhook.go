@@ -100,6 +100,7 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[leads.WebhookJo
 	if err != nil {
 		msg := deliveryError(err)
 		d.Error = &msg
+		c.Log.Info("webhook delivery failed", "webhook", hook.ID, "attempt", job.Attempt, "error", err.Error())
 	} else {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		res.Body.Close()
