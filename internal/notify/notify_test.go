@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,9 +40,9 @@ type jobStore interface {
 // engines opens a fresh, migrated store of each engine.
 var engines = []struct {
 	name string
-	open func(t *testing.T) jobStore
+	open func(t testing.TB) jobStore
 }{
-	{"sqlite", func(t *testing.T) jobStore {
+	{"sqlite", func(t testing.TB) jobStore {
 		st, err := sqlite.Open(context.Background(), testdb.SQLiteFile(t))
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +53,7 @@ var engines = []struct {
 		}
 		return st
 	}},
-	{"postgres", func(t *testing.T) jobStore {
+	{"postgres", func(t testing.TB) jobStore {
 		st, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +71,7 @@ const publicURL = "https://leads.example.org"
 // env is a store whose queue is worked, an SMTP server and a webhook
 // receiver.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	st   jobStore
 	smtp *smtptest.Server
 	hook *receiver
@@ -78,7 +79,7 @@ type env struct {
 
 // start works the queue of a fresh store of the engine, with cfg's settings
 // over the test's defaults (SMTP to the test server, public URL).
-func start(t *testing.T, open func(*testing.T) jobStore, edit func(*notify.Config)) *env {
+func start(t testing.TB, open func(testing.TB) jobStore, edit func(*notify.Config)) *env {
 	t.Helper()
 	e := &env{t: t, st: open(t), smtp: smtptest.Start(t), hook: newReceiver(t)}
 	mailer, err := notify.NewSMTP(e.smtp.URL(), nil)
@@ -151,7 +152,7 @@ func (e *env) emails(leadID string) []string {
 }
 
 // waitFor polls until ok, or fails after timeout.
-func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !ok() {
@@ -342,7 +343,7 @@ type delivery struct {
 	status int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{answer: func(int) int { return http.StatusOK }}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -520,5 +521,36 @@ func TestWebhookRefusesPrivateAddresses(t *testing.T) {
 		if _, err := leads.ParseWebhook("h", []byte(`{"url":"`+literal+`","events":["lead.created"]}`), false); err == nil {
 			t.Errorf("PUT took %s", literal)
 		}
+	}
+}
+
+// BenchmarkDeliveryLatency measures, on each engine, how long an e-mail
+// takes from the save that causes it (acknowledged) to the SMTP server's
+// acceptance: 50 first saves a tenth of a second apart, each one's progress
+// e-mail to the applicant.
+func BenchmarkDeliveryLatency(b *testing.B) {
+	for _, eng := range engines {
+		b.Run(eng.name, func(b *testing.B) {
+			for b.Loop() {
+				e := start(b, eng.open, nil)
+				const n = 50
+				saved := map[string]time.Time{}
+				for i := range n {
+					uid := fmt.Sprintf("lat%d", i)
+					e.save(uid, leads.SaveInput{Step: ptr(1)}, time.Now())
+					saved[uid+"@example.com"] = time.Now()
+					time.Sleep(100 * time.Millisecond)
+				}
+				var took []time.Duration
+				for _, m := range e.smtp.Wait(b, 2*n, time.Minute) {
+					if at, ok := saved[m.To[0]]; ok {
+						took = append(took, m.At.Sub(at))
+					}
+				}
+				slices.Sort(took)
+				b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+			}
+		})
 	}
 }

@@ -334,3 +334,11 @@ func TestRootRedirectsToDashboard(t *testing.T) {
 		t.Errorf("GET /nope = %d, want 404", res.StatusCode)
 	}
 }
+
+// httptestRecorder sends a request without body to h and returns what it
+// answered.
+func httptestRecorder(h http.Handler, method, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, "http://leads.test"+path, nil))
+	return rec
+}
