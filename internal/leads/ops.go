@@ -249,7 +249,7 @@ func AddNote(ctx context.Context, st Store, id, text, actor string, now time.Tim
 // caller. It returns the call's activity.
 func LogCall(ctx context.Context, st Store, id string, c Call, actor string, now time.Time) (Activity, error) {
 	_, acts, err := change(ctx, st, id, func(_ context.Context, _ Tx, l Lead) (Lead, []Activity, error) {
-		call := newActivity(l, ActivityCall, actor, now, callData{c.Outcome, c.Text})
+		call := newActivity(l, ActivityCall, actor, now, callData(c))
 		if c.Outcome != CallReached || l.Status != StatusPending {
 			return l, []Activity{call}, nil
 		}
