@@ -2,6 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -270,5 +274,52 @@ func TestRoleAtLeast(t *testing.T) {
 				t.Errorf("%q.AtLeast(%q) = %v, want %v", tt.role, tt.min, got, tt.want)
 			}
 		})
+	}
+}
+
+// A verified token whose claims break the rules for text or for a user's
+// record is refused, naming the claim.
+func TestVerifyClaimRules(t *testing.T) {
+	v := NewVerifier(testSecret)
+	long := strings.Repeat("n", 256)
+	tests := []struct {
+		name  string
+		extra map[string]any
+		claim string // "" when the token is fine
+	}{
+		{"fine", map[string]any{"name": "Ada Obi", "email": "ada@example.com", "phone": "+234 801"}, ""},
+		{"NUL in the name", map[string]any{"name": "Ada\x00Obi"}, "name"},
+		{"a 30,000-character name", map[string]any{"name": strings.Repeat("a", 30000)}, "name"},
+		{"a long name", map[string]any{"name": long}, "name"},
+		{"not an e-mail", map[string]any{"email": "not-an-email"}, "email"},
+		{"blank phone", map[string]any{"phone": "  "}, "phone"},
+		{"a long sub", map[string]any{"sub": long}, "sub"},
+		{"NUL in sub", map[string]any{"sub": "u\x001"}, "sub"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := claimsFor("u1", nil)
+			for k, val := range tt.extra {
+				c[k] = val
+			}
+			_, err := v.Verify(sign(t, jwt.SigningMethodHS256, testSecret, "", c))
+			var ce *ClaimError
+			switch {
+			case tt.claim == "" && err != nil:
+				t.Errorf("Verify: %v", err)
+			case tt.claim != "" && (!errors.As(err, &ce) || ce.Claim != tt.claim):
+				t.Errorf("Verify = %v, want a ClaimError naming %s", err, tt.claim)
+			}
+		})
+	}
+	// Invalid UTF-8 inside the payload, which a JSON decoder would hide.
+	payload := base64.RawURLEncoding.EncodeToString([]byte("{\"sub\":\"u1\",\"exp\":4102444800,\"name\":\"A\xffda\"}"))
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	m := hmac.New(sha256.New, testSecret)
+	m.Write([]byte(header + "." + payload))
+	tok := header + "." + payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	var ce *ClaimError
+	if _, err := v.Verify(tok); !errors.As(err, &ce) || ce.Claim != "name" {
+		t.Errorf("invalid UTF-8 in a claim: %v, want a ClaimError naming name", err)
 	}
 }

@@ -2,12 +2,17 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/leads/leads/internal/leads"
 )
 
 // Verifier checks tokens. It is built once at start with the parsed keys, so a
@@ -59,14 +64,23 @@ func newParser(methods []string) *jwt.Parser {
 	)
 }
 
-// Verify returns the caller a token names, or ErrInvalidToken.
+// ClaimError refuses a token whose signature holds but whose claim breaks
+// the rules for text and for a user's record (those of PUT /users).
+type ClaimError struct {
+	Claim, Reason string
+}
+
+func (e *ClaimError) Error() string { return "token claim " + e.Claim + " " + e.Reason }
+
+// Verify returns the caller a token names, or ErrInvalidToken, or a
+// *ClaimError naming the claim at fault.
 func (v *Verifier) Verify(token string) (Principal, error) {
 	var c claims
 	if _, err := v.parser.ParseWithClaims(token, &c, v.key); err != nil {
 		return Principal{}, ErrInvalidToken
 	}
-	if c.Subject == "" {
-		return Principal{}, ErrInvalidToken
+	if err := checkClaims(token, c); err != nil {
+		return Principal{}, err
 	}
 	role := Role(c.Role)
 	if c.Role == "" {
@@ -76,6 +90,43 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 		return Principal{}, ErrInvalidToken
 	}
 	return Principal{UserID: c.Subject, Role: role, Name: c.Name, Email: c.Email, Phone: c.Phone}, nil
+}
+
+// checkClaims holds a verified token's claims to the rules: the payload's
+// text is valid UTF-8 without NUL (the JSON decoder would have hidden invalid
+// UTF-8 behind U+FFFD), sub is 1 to 255 characters, and the profile claims
+// obey PUT /users (at most 255 characters, not blank; e-mail an address).
+func checkClaims(token string, c claims) error {
+	parts := strings.Split(token, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ErrInvalidToken
+	}
+	if path, ok := leads.CheckJSONText(payload); !ok {
+		return &ClaimError{path, leads.TextError}
+	}
+	if c.Subject == "" {
+		return ErrInvalidToken
+	}
+	if utf8.RuneCountInString(c.Subject) > leads.MaxStringLen {
+		return &ClaimError{"sub", "must be at most 255 characters"}
+	}
+	for _, p := range []struct {
+		name  string
+		value *string
+	}{{"name", c.Name}, {"email", c.Email}, {"phone", c.Phone}} {
+		switch {
+		case p.value == nil:
+		case strings.TrimSpace(*p.value) == "":
+			return &ClaimError{p.name, "must not be blank"}
+		case utf8.RuneCountInString(*p.value) > leads.MaxStringLen:
+			return &ClaimError{p.name, "must be at most 255 characters"}
+		}
+	}
+	if c.Email != nil && !leads.ValidEmail(*c.Email) {
+		return &ClaimError{"email", "must be a valid email address"}
+	}
+	return nil
 }
 
 // key picks the key by the token's algorithm. Each algorithm family has exactly

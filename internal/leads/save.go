@@ -223,6 +223,9 @@ func ValidEmail(s string) bool {
 
 // decodeObject reads body as one JSON object, keeping numbers exact.
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	if path, ok := CheckJSONText(body); !ok {
+		return nil, Invalid(FieldError{path, TextError})
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var top map[string]json.RawMessage

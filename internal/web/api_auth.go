@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -39,6 +40,11 @@ func (s *Server) verify(token string) (auth.Principal, error) {
 		return auth.Principal{}, errInvalidToken
 	}
 	p, err := s.verifier.Verify(token)
+	var claim *auth.ClaimError
+	if errors.As(err, &claim) {
+		return auth.Principal{}, &leads.Error{Code: leads.CodeUnauthorized, Message: "Invalid token claim",
+			Fields: []leads.FieldError{{Field: claim.Claim, Message: claim.Reason}}}
+	}
 	if err != nil {
 		return auth.Principal{}, errInvalidToken
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"runtime/debug"
 	"time"
 
@@ -200,4 +202,77 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		}
 		protected.ServeHTTP(w, r)
 	})
+}
+
+// checkQuery refuses, before routing, a query that does not parse or holds a
+// value (or a name) that breaks the rule for text (leads.ValidText): 400
+// naming the parameter.
+func (s *Server) checkQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		bad := ""
+		if err != nil {
+			bad = "query"
+		}
+		for k, vs := range q {
+			if !leads.ValidText(k) {
+				bad = "query"
+				break
+			}
+			for _, v := range vs {
+				if !leads.ValidText(v) {
+					bad = k
+				}
+			}
+		}
+		if bad != "" {
+			s.refuse(w, r, leads.Invalid(leads.FieldError{Field: bad, Message: leads.TextError}))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refuse answers an error before any handler ran: in the frontend route's
+// shape on its path, else in the API's.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorResponse(r, err)
+	if r.URL.Path == frontendSavePath {
+		s.writeJSON(w, status, frontendError{Error: body.Message, Errors: body.Errors})
+		return
+	}
+	s.writeJSON(w, status, body)
+}
+
+// guarded wraps every handler it registers so that its path values keep the
+// rule for text: 400 naming the wildcard ({id}, {userId}) otherwise.
+type guarded struct {
+	router
+	s *Server
+}
+
+func (g guarded) Handle(pattern string, h http.Handler) {
+	var names []string
+	for _, part := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(part, "{") && strings.HasSuffix(part, "}") {
+			names = append(names, strings.TrimSuffix(strings.Trim(part, "{}"), "..."))
+		}
+	}
+	if len(names) == 0 {
+		g.router.Handle(pattern, h)
+		return
+	}
+	g.router.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, n := range names {
+			if !leads.ValidText(r.PathValue(n)) {
+				g.s.refuse(w, r, leads.Invalid(leads.FieldError{Field: n, Message: leads.TextError}))
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
 }

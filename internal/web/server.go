@@ -79,12 +79,14 @@ func NewServer(cfg Config) *Server {
 }
 
 // Handler returns the server's routes wrapped in its middleware, outermost
-// first: request id, access log, panic recovery, cross-origin protection,
-// JSON 404/405.
+// first: request id, access log, panic recovery, cross-origin protection, the
+// rule for text of the query, JSON 404/405; and each route checks its path
+// values (guarded).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	s.routes(mux)
+	s.routes(guarded{mux, s})
 	var h http.Handler = s.muxErrors(mux)
+	h = s.checkQuery(h)
 	h = s.crossOrigin(h)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
