@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -48,6 +49,11 @@ type Config struct {
 	// cookie-authenticated changes besides the service's own
 	// (LEADS_TRUSTED_ORIGINS).
 	TrustedOrigins string
+	// RateLimit limits each caller (LEADS_RATE_LIMIT: RATE/s,BURST or off).
+	RateLimit web.RateLimit
+	// TrustedProxies are addresses or CIDRs, comma-separated, whose
+	// X-Forwarded-For names the client (LEADS_TRUSTED_PROXIES).
+	TrustedProxies string
 }
 
 // The defaults of the contract.
@@ -60,7 +66,7 @@ const (
 // error naming each variable whose value does not parse.
 func configFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{Addr: defaultAddr, DatabaseURL: defaultDatabaseURL, ContactWithin: web.DefaultContactWithin,
-		NudgeAfter: 72 * time.Hour, NudgeMax: 2}
+		NudgeAfter: 72 * time.Hour, NudgeMax: 2, RateLimit: defaultRateLimit}
 	for _, v := range []struct {
 		name string
 		dst  *string
@@ -74,6 +80,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"LEADS_NOTIFY_EMAIL", &c.NotifyEmail},
 		{"LEADS_PUBLIC_URL", &c.PublicURL},
 		{"LEADS_TRUSTED_ORIGINS", &c.TrustedOrigins},
+		{"LEADS_TRUSTED_PROXIES", &c.TrustedProxies},
 	} {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			*v.dst = s
@@ -110,7 +117,59 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("LEADS_WEBHOOK_ALLOW_PRIVATE=%q: want true or false", s))
 	}
+	if s := strings.TrimSpace(getenv("LEADS_RATE_LIMIT")); s != "" {
+		l, ok := web.ParseRateLimit(s)
+		if !ok {
+			errs = append(errs, fmt.Errorf("LEADS_RATE_LIMIT=%q: want RATE/s,BURST such as 10/s,30, or off", s))
+		}
+		c.RateLimit = l
+	}
 	return c, errors.Join(errs...)
+}
+
+// defaultRateLimit is LEADS_RATE_LIMIT's default: a burst of 30 requests, then
+// 10 a second (contract §10).
+var defaultRateLimit = web.RateLimit{Rate: 10, Burst: 30}
+
+// rateLimitFlag reads --rate-limit as LEADS_RATE_LIMIT is read.
+type rateLimitFlag struct{ l *web.RateLimit }
+
+func (f rateLimitFlag) String() string {
+	if f.l == nil || f.l.Off() {
+		return "off"
+	}
+	return strconv.FormatFloat(f.l.Rate, 'g', -1, 64) + "/s," + strconv.Itoa(f.l.Burst)
+}
+
+func (f rateLimitFlag) Set(s string) error {
+	l, ok := web.ParseRateLimit(s)
+	if !ok {
+		return errors.New("want RATE/s,BURST such as 10/s,30, or off")
+	}
+	*f.l = l
+	return nil
+}
+
+// trustedProxies parses LEADS_TRUSTED_PROXIES: addresses or CIDRs,
+// comma-separated.
+func trustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(p); err == nil {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("LEADS_TRUSTED_PROXIES: %q is neither an address nor a CIDR such as 10.0.0.0/8", p)
+		}
+		out = append(out, pr.Masked())
+	}
+	return out, nil
 }
 
 // The flags each command accepts, by name.
@@ -150,6 +209,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 		fs.DurationVar(&c.NudgeAfter, "nudge-after", c.NudgeAfter, "nudge an applicant whose lead was not saved for this long (LEADS_NUDGE_AFTER)")
 		fs.IntVar(&c.NudgeMax, "nudge-max", c.NudgeMax, "at most this many nudges per lead (LEADS_NUDGE_MAX)")
 		fs.BoolVar(&c.AllowPrivate, "webhook-allow-private", c.AllowPrivate, "let webhooks reach private addresses (LEADS_WEBHOOK_ALLOW_PRIVATE)")
+		fs.Var(rateLimitFlag{&c.RateLimit}, "rate-limit", "requests a caller may send: RATE/s,BURST, or off (LEADS_RATE_LIMIT)")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "proxies, as addresses or CIDRs, whose X-Forwarded-For names the client (LEADS_TRUSTED_PROXIES)")
 		fs.StringVar(&c.TrustedOrigins, "trusted-origins", c.TrustedOrigins, "origins, comma-separated, whose pages may change data with the cookie (LEADS_TRUSTED_ORIGINS)")
 	}
 }
@@ -177,6 +238,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("nudge_max", c.NudgeMax),
 		slog.Bool("webhook_allow_private", c.AllowPrivate),
 		slog.String("trusted_origins", c.TrustedOrigins),
+		slog.String("rate_limit", rateLimitFlag{&c.RateLimit}.String()),
+		slog.String("trusted_proxies", c.TrustedProxies),
 	)
 }
 

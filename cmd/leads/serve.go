@@ -94,6 +94,10 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	proxies, err := trustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -126,6 +130,7 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		Handler: web.NewServer(web.Config{
 			Store: st, Verifier: verifier, Logger: log, Demo: demo, ContactWithin: cfg.ContactWithin,
 			TrustedOrigins: origins, AllowPrivateWebhooks: cfg.AllowPrivate, PublicURL: publicURL, Mailbox: mailbox,
+			RateLimit: cfg.RateLimit, TrustedProxies: proxies,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

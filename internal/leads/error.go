@@ -16,6 +16,8 @@ const (
 	CodeNotFound     Code = "not_found"    // 404
 	CodeConflict     Code = "conflict"     // 409
 	CodeTooLarge     Code = "too_large"    // 413
+	CodeTooMany      Code = "too_many"     // 429: over the rate limit
+	CodeUnavailable  Code = "unavailable"  // 503: the database does not answer
 )
 
 // FieldError names one field of a request (dotted JSON path) and what is wrong
@@ -31,6 +33,8 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  []FieldError
+	// RetryAfter, in seconds, tells a client when to try again (429, 503).
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

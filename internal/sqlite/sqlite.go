@@ -130,7 +130,11 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.stopped
 		rerr := s.read.Close()
-		_, cerr := s.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		// PASSIVE: with the readers closed it copies every frame, and the
+		// writer's close then deletes the log. TRUNCATE would also wait out
+		// the busy timeout (5 s) for a lock it cannot get once any other
+		// connection (the migrations', the queue's) has written.
+		_, cerr := s.writer.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 		werr := s.writer.Close()
 		s.closeErr = errors.Join(rerr, cerr, werr)
 	})

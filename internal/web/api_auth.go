@@ -17,7 +17,38 @@ const accessCookie = "accessToken"
 // Authorization header when there is one (even if it is unusable: a request
 // that sends a header means it), else from the accessToken cookie. It reads
 // nothing from the database: provisioning is a step of its own (provision).
+// The answer is kept with the request, so the rate limit and the handler
+// verify a token once.
 func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
+	if a, ok := r.Context().Value(authKey{}).(*authResult); ok {
+		if !a.done {
+			a.p, a.err = s.authenticateToken(r)
+			a.done = true
+		}
+		return a.p, a.err
+	}
+	return s.authenticateToken(r)
+}
+
+// authKey is the context key of a request's authResult.
+type authKey struct{}
+
+// authResult is a request's authentication, once done.
+type authResult struct {
+	p    auth.Principal
+	err  error
+	done bool
+}
+
+// withAuthMemo gives each request a place to keep its authentication.
+func withAuthMemo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, &authResult{})))
+	})
+}
+
+// authenticateToken finds and verifies the token of r.
+func (s *Server) authenticateToken(r *http.Request) (auth.Principal, error) {
 	token := ""
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, t, found := strings.Cut(h, " ")

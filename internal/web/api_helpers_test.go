@@ -134,6 +134,7 @@ type request struct {
 	cookie       string // sent as the accessToken cookie
 	body         string
 	header       map[string]string
+	remoteAddr   string // the TCP peer, host:port; httptest's 192.0.2.1:1234 when empty
 }
 
 // response is what the server answered.
@@ -212,6 +213,9 @@ func (req request) httpRequest() *http.Request {
 	}
 	for k, v := range req.header {
 		r.Header.Set(k, v)
+	}
+	if req.remoteAddr != "" {
+		r.RemoteAddr = req.remoteAddr
 	}
 	return r
 }

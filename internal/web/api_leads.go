@@ -61,6 +61,7 @@ const frontendSavePath = "/api/onboarding/save-lead"
 func (s *Server) frontendSaveLead(w http.ResponseWriter, r *http.Request) {
 	fail := func(err error) {
 		status, body := s.errorResponse(r, err)
+		setRetryAfter(w, status, err)
 		out := frontendError{Error: body.Message, Errors: body.Errors}
 		if status == http.StatusUnauthorized {
 			out.Error = "Unauthorized"

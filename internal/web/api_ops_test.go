@@ -75,8 +75,9 @@ func TestHealthAndDocument(t *testing.T) {
 	})
 }
 
-// A closed database: readyz says 503, and an API call is a bare 500 whose
-// cause is only in the log, under the request id.
+// A closed database: readyz says 503, and an API call is a 503 with
+// Retry-After (contract §10) whose cause is only in the log, under the
+// request id.
 func TestDatabaseDown(t *testing.T) {
 	t.Parallel()
 	for _, eng := range engines() {
@@ -94,11 +95,18 @@ func TestDatabaseDown(t *testing.T) {
 				{name: "healthz still", req: request{method: "GET", path: "/healthz"}, status: http.StatusOK},
 				{name: "api call", req: request{method: "GET", path: "/leads/me", token: e.token("stu-1", auth.RoleStudent),
 					header: map[string]string{"X-Request-Id": "req-down-1"}},
-					status: http.StatusInternalServerError, want: []string{`"message":"Internal server error"`}, deny: []string{`"errors"`}},
+					status: http.StatusServiceUnavailable, want: []string{`"statusCode":503`, `"message":"The service is briefly unavailable`},
+					deny: []string{`"errors"`, "closed"}},
 				{name: "frontend route", req: request{method: "POST", path: "/api/onboarding/save-lead", cookie: e.token("stu-1", auth.RoleStudent), body: `{}`},
-					status: http.StatusInternalServerError, want: []string{`{"error":"Internal server error"}`}},
+					status: http.StatusServiceUnavailable, want: []string{`{"error":"The service is briefly unavailable`}, deny: []string{"closed"}},
 			})
-			if !strings.Contains(logs.String(), `"request_id":"req-down-1"`) || !strings.Contains(logs.String(), `"msg":"internal error"`) {
+			for _, path := range []string{"/leads", "/leads/stats", "/roster"} {
+				res := e.do(request{method: "GET", path: path, token: e.token("adm-1", auth.RoleAdmin)})
+				if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" {
+					t.Errorf("GET %s with the database down: %d, Retry-After %q; want 503 with Retry-After", path, res.status, res.header.Get("Retry-After"))
+				}
+			}
+			if !strings.Contains(logs.String(), `"request_id":"req-down-1"`) || !strings.Contains(logs.String(), `"msg":"database unavailable"`) {
 				t.Errorf("the internal error must be logged with the request id:\n%s", logs.String())
 			}
 		})

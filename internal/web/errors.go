@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/leads/leads/internal/leads"
 )
@@ -34,19 +37,29 @@ func statusOf(code leads.Code) int {
 		return http.StatusConflict
 	case leads.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case leads.CodeTooMany:
+		return http.StatusTooManyRequests
+	case leads.CodeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return 0
 }
 
 // errorResponse turns err into a status and the body to send. An error that is
 // not an *leads.Error is internal: it is logged with the request id and the
-// client sees only a generic 500, never its text.
+// client sees only a generic 500, never its text; or, when the database does
+// not answer, a 503 (see unavailable).
 func (s *Server) errorResponse(r *http.Request, err error) (int, errorBody) {
 	var e *leads.Error
 	if errors.As(err, &e) {
 		if status := statusOf(e.Code); status != 0 {
 			return status, newErrorBody(status, e.Message, e.Fields)
 		}
+	}
+	if s.unavailable(r.Context()) {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable",
+			slog.String("request_id", requestID(r.Context())), slog.String("route", r.Pattern), slog.String("error", err.Error()))
+		return http.StatusServiceUnavailable, newErrorBody(http.StatusServiceUnavailable, errDatabaseAway.Message, nil)
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
 		slog.String("request_id", requestID(r.Context())),
@@ -63,7 +76,33 @@ func newErrorBody(status int, message string, fields []leads.FieldError) errorBo
 // writeError answers err in the contract's error shape.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.errorResponse(r, err)
+	setRetryAfter(w, status, err)
 	s.writeJSON(w, status, body)
+}
+
+// setRetryAfter says when to come back, on a 429 or a 503.
+func setRetryAfter(w http.ResponseWriter, status int, err error) {
+	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+		return
+	}
+	after := errDatabaseAway.RetryAfter
+	var e *leads.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		after = e.RetryAfter
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(after))
+}
+
+// errDatabaseAway answers while the database does not answer.
+var errDatabaseAway = &leads.Error{Code: leads.CodeUnavailable, Message: "The service is briefly unavailable; please try again shortly",
+	RetryAfter: 5}
+
+// unavailable reports whether the database has stopped answering: an
+// internal error is then the outage's, and a client should come back.
+func (s *Server) unavailable(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return s.store != nil && s.store.Ping(ctx) != nil
 }
 
 // handle adapts a handler that returns an error: a returned error is answered

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/leads/leads/internal/leads"
@@ -241,6 +241,7 @@ func (s *Server) checkQuery(next http.Handler) http.Handler {
 // shape on its path, else in the API's.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.errorResponse(r, err)
+	setRetryAfter(w, status, err)
 	if r.URL.Path == frontendSavePath {
 		s.writeJSON(w, status, frontendError{Error: body.Message, Errors: body.Errors})
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/leads/leads/internal/auth"
@@ -180,6 +181,13 @@ func (s *Server) completeOnboarding(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// secure reports whether cookies must be Secure: the request came over TLS,
+// or the service's public URL is https (a TLS-terminating proxy in front
+// talks plain HTTP to it).
+func (s *Server) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(s.publicURL, "https://")
+}
+
 // demoLogin signs the browser in as a demo account (leads serve --demo only).
 func (s *Server) demoLogin(p *pages) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +209,7 @@ func (s *Server) demoLogin(p *pages) http.HandlerFunc {
 		http.SetCookie(w, &http.Cookie{
 			Name: accessCookie, Value: tok, Path: "/",
 			MaxAge: int(demoSessionTTL / time.Second), HttpOnly: true,
-			Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+			Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
 		})
 		dest := "/staff"
 		if role == auth.RoleStudent {
@@ -213,10 +221,10 @@ func (s *Server) demoLogin(p *pages) http.HandlerFunc {
 
 // signOut forgets the token cookie and goes back to the dashboard (which then
 // asks to sign in).
-func signOut(w http.ResponseWriter, r *http.Request) {
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: accessCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 }

@@ -60,7 +60,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /onboarding", s.onboardingPage(p))
 	mux.Handle("GET /dashboard", s.dashboardPage(p))
 	mux.Handle("POST /onboarding/complete", s.handle(s.completeOnboarding))
-	mux.Handle("POST /signout", http.HandlerFunc(signOut))
+	mux.Handle("POST /signout", http.HandlerFunc(s.signOut))
 
 	// The staff desk's pages.
 	mux.Handle("GET /staff", s.staffDesk(p))

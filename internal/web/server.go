@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/leads/leads/internal/auth"
@@ -38,6 +39,11 @@ type Config struct {
 	PublicURL string
 	// Mailbox, in demo mode, holds the e-mails sent, for /demo/mailbox.
 	Mailbox *notify.Mailbox
+	// RateLimit limits each caller (LEADS_RATE_LIMIT); the zero value is off.
+	RateLimit RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (LEADS_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultContactWithin is LEADS_CONTACT_WITHIN's default.
@@ -62,13 +68,20 @@ type Server struct {
 	trustedOrigins       []string
 	allowPrivateWebhooks bool
 	mailbox              *notify.Mailbox
+	publicURL            string
+	limits               *limiters // nil: no rate limit
+	trustedProxies       []netip.Prefix
 }
 
 // NewServer returns a server over cfg.
 func NewServer(cfg Config) *Server {
 	s := &Server{store: cfg.Store, verifier: cfg.Verifier, log: cfg.Logger, now: cfg.Now, demo: cfg.Demo,
 		contactWithin: cmp.Or(cfg.ContactWithin, DefaultContactWithin), trustedOrigins: cfg.TrustedOrigins,
-		allowPrivateWebhooks: cfg.AllowPrivateWebhooks, mailbox: cfg.Mailbox}
+		allowPrivateWebhooks: cfg.AllowPrivateWebhooks, mailbox: cfg.Mailbox, publicURL: cfg.PublicURL,
+		trustedProxies: cfg.TrustedProxies}
+	if !cfg.RateLimit.Off() {
+		s.limits = newLimiters(cfg.RateLimit)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -79,7 +92,8 @@ func NewServer(cfg Config) *Server {
 }
 
 // Handler returns the server's routes wrapped in its middleware, outermost
-// first: request id, access log, panic recovery, cross-origin protection, the
+// first: request id, access log, panic recovery, rate limits, cross-origin
+// protection, the
 // rule for text of the query, JSON 404/405; and each route checks its path
 // values (guarded).
 func (s *Server) Handler() http.Handler {
@@ -88,8 +102,10 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.muxErrors(mux)
 	h = s.checkQuery(h)
 	h = s.crossOrigin(h)
+	h = s.rateLimit(h)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
+	h = withAuthMemo(h) // outside the log, whose request must be the one routed
 	h = withRequestID(h)
 	return h
 }
