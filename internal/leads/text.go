@@ -24,7 +24,8 @@ const TextError = "must be valid UTF-8 text without NUL characters"
 // CheckJSONText scans a JSON document's raw bytes for a string (a key or a
 // value) that is not valid UTF-8, holds a NUL (raw or escaped as \u0000), or
 // escapes half of a surrogate pair; it returns the dotted path of the first
-// one ("profile.guardianName", "centerIds[2]"), or ok. It does not otherwise
+// one ("profile.guardianName", "centerIds[2]"; for a bad key, the object
+// holding it, "body" at the top), or ok. It does not otherwise
 // validate the JSON: the decoder does that next.
 func CheckJSONText(doc []byte) (path string, ok bool) {
 	s := jsonScanner{doc: doc}
@@ -78,7 +79,11 @@ func (s *jsonScanner) check() (string, bool) {
 			isKey := len(stack) > 0 && stack[len(stack)-1].kind == 'o' && stack[len(stack)-1].keyNext
 			text, good := s.readString()
 			if isKey {
+				// A bad key is named by where it is, not echoed back.
 				s.path[len(s.path)-1] = text
+				if !good {
+					s.path[len(s.path)-1] = ""
+				}
 				stack[len(stack)-1].keyNext = false
 			}
 			if !good {

@@ -15,7 +15,8 @@ func TestCheckJSONText(t *testing.T) {
 		{`{"centerIds":["ok","ok","\udc00 low alone"]}`, "centerIds[2]"},
 		{`{"x":{"y":"\ud800 high alone"}}`, "x.y"},
 		{`{"x":"\ud800\u0041 high then not low"}`, "x"},
-		{"{\"k\xfe\":\"key itself\"}", "k\xfe"},
+		{"{\"k\xfe\":\"key itself\"}", "body"},
+		{`{"profile":{"a\u0000":1}}`, "profile"},
 		{`{"a":"\\u0000 is an escaped backslash, fine"}`, ""},
 		{"[\"\xc3\"]", "[0]"},
 	}

@@ -143,4 +143,3 @@ func TestBrowserCrossSiteFormsRefused(t *testing.T) {
 		})
 	}
 }
-

@@ -187,12 +187,7 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		status, body := s.errorResponse(r, errCrossOrigin)
-		if r.URL.Path == frontendSavePath {
-			s.writeJSON(w, status, frontendError{Error: body.Message})
-			return
-		}
-		s.writeJSON(w, status, body)
+		s.refuse(w, r, errCrossOrigin)
 	}))
 	protected := cop.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -238,15 +233,32 @@ func (s *Server) checkQuery(next http.Handler) http.Handler {
 }
 
 // refuse answers an error before any handler ran: in the frontend route's
-// shape on its path, else in the API's.
+// shape on its path, as a page on a page's path, else in the API's.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.errorResponse(r, err)
 	setRetryAfter(w, status, err)
-	if r.URL.Path == frontendSavePath {
+	switch {
+	case r.URL.Path == frontendSavePath:
 		s.writeJSON(w, status, frontendError{Error: body.Message, Errors: body.Errors})
-		return
+	case pagePath(r.URL.Path):
+		msg := body.Message
+		for _, f := range body.Errors {
+			msg += " — " + f.Field + " " + f.Message
+		}
+		s.pages.render(w, status, "message", pageView{Title: http.StatusText(status), Message: msg})
+	default:
+		s.writeJSON(w, status, body)
 	}
-	s.writeJSON(w, status, body)
+}
+
+// pagePath reports whether path is one of the HTML pages, whose errors are
+// pages too.
+func pagePath(path string) bool {
+	switch path {
+	case "/", "/onboarding", "/dashboard", "/signout", "/unsubscribe", "/staff":
+		return true
+	}
+	return strings.HasPrefix(path, "/staff/") || strings.HasPrefix(path, "/demo/")
 }
 
 // guarded wraps every handler it registers so that its path values keep the

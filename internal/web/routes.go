@@ -54,7 +54,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /courses", s.handle(s.listCourses))
 
 	// The applicant's pages.
-	p := newPages(s.log)
+	p := s.pages
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusSeeOther))
 	mux.Handle("GET /static/{file}", p.assets)
 	mux.Handle("GET /onboarding", s.onboardingPage(p))

@@ -71,6 +71,7 @@ type Server struct {
 	publicURL            string
 	limits               *limiters // nil: no rate limit
 	trustedProxies       []netip.Prefix
+	pages                *pages
 }
 
 // NewServer returns a server over cfg.
@@ -88,6 +89,7 @@ func NewServer(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.pages = newPages(s.log)
 	return s
 }
 
