@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -341,4 +342,49 @@ func httptestRecorder(h http.Handler, method, path string) *httptest.ResponseRec
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(method, "http://leads.test"+path, nil))
 	return rec
+}
+
+// The session cookie is Secure when the request came over TLS, or when
+// LEADS_PUBLIC_URL is https: a TLS-terminating proxy in front talks plain
+// HTTP to the service, and must not make the cookie travel in clear.
+func TestCookieSecureFollowsPublicURL(t *testing.T) {
+	st := openSQLite(t)
+	seedBrowserData(t, st)
+	demo := &Demo{Secret: testSecret, Accounts: map[auth.Role]auth.Principal{
+		auth.RoleStudent: {UserID: "demo-student", Role: auth.RoleStudent, Name: ptr("Mercy Isaiah"), Email: ptr("mercy@example.com")},
+	}}
+	for _, tc := range []struct {
+		publicURL string
+		tls       bool
+		secure    bool
+	}{
+		{"", false, false},
+		{"http://127.0.0.1:8080", false, false},
+		{"https://leads.example.org", false, true},
+		{"", true, true},
+	} {
+		h := NewServer(Config{Store: st, Verifier: auth.NewVerifier(testSecret), Demo: demo, PublicURL: tc.publicURL}).Handler()
+		for _, req := range []*http.Request{
+			httptest.NewRequest(http.MethodGet, "http://leads.test/demo/login?as=student", nil),
+			httptest.NewRequest(http.MethodPost, "http://leads.test/signout", nil),
+		} {
+			if tc.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			var c *http.Cookie
+			for _, k := range rec.Result().Cookies() {
+				if k.Name == accessCookie {
+					c = k
+				}
+			}
+			if c == nil {
+				t.Fatalf("%s %s (public URL %q): no cookie set (status %d)", req.Method, req.URL.Path, tc.publicURL, rec.Code)
+			}
+			if c.Secure != tc.secure {
+				t.Errorf("%s %s, public URL %q, TLS %v: Secure = %v, want %v", req.Method, req.URL.Path, tc.publicURL, tc.tls, c.Secure, tc.secure)
+			}
+		}
+	}
 }
