@@ -5,7 +5,7 @@ SHELL := bash
 # The test database of CI; override on the command line.
 LEADS_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help test test-postgres test-race lint bench load demo generate
+.PHONY: help test test-postgres test-race lint fuzz bench load demo generate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,6 +26,17 @@ lint: ## gofmt, go vet, staticcheck
 		if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
 	go tool staticcheck ./...
+
+# The fuzz targets, by package; `make fuzz FUZZTIME=10m` for a long run.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := internal/leads:FuzzParseOnboarding internal/leads:FuzzParseListQuery \
+	internal/leads:FuzzCSVRecord internal/auth:FuzzVerify
+
+fuzz: ## each fuzz target for FUZZTIME (default 10s); failures land in testdata/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} for $(FUZZTIME)"; \
+		go test -run XXX -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*} | grep -v "^fuzz: elapsed"; \
+	done
 
 generate: ## regenerate internal/web/openapi.json from openapi.yaml
 	go generate ./internal/web

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/leads"
@@ -138,7 +135,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	rec := make([]string, len(leads.LeadFieldNames))
 	n := 0
 	err = s.store.ExportLeads(r.Context(), f, func(l leads.Lead) error {
-		if err := cw.Write(csvRecord(l, rec)); err != nil {
+		if err := cw.Write(leads.CSVRecord(l, rec)); err != nil {
 			return err
 		}
 		// Flush now and then, so the rows flow rather than pile up.
@@ -154,39 +151,3 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	return nil
 }
 
-// csvRecord fills rec with the lead's fields in the order of
-// leads.LeadFieldNames: times in RFC 3339, null as an empty cell, every text
-// cell made safe for spreadsheets (csvCell).
-func csvRecord(l leads.Lead, rec []string) []string {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return csvCell(*p)
-	}
-	tm := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-	opt := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return tm(*t)
-	}
-	rec = append(rec[:0], l.ID, csvCell(l.UserID), csvCell(l.FullName), csvCell(l.Email), str(l.Phone),
-		str(l.TrainingLocation), str(l.TrainingLocationName), str(l.CenterID), str(l.CenterName),
-		str(l.StudentAddress), str(l.CourseID), str(l.CourseName), strconv.FormatBool(l.HasGuardian),
-		str(l.GuardianName), str(l.GuardianPhone), str(l.GuardianEmail), str(l.GuardianAddress),
-		strconv.Itoa(l.OnboardingStep), tm(l.LastSavedAt), string(l.Status), csvCell(l.Source), str(l.Notes),
-		opt(l.ContactedAt), str(l.ContactedBy), opt(l.ConvertedAt), str(l.ConvertedToStudentID),
-		tm(l.CreatedAt), tm(l.UpdatedAt), str(l.PaymentPlan), str(l.AssignedTo), opt(l.AssignedAt),
-		strconv.Itoa(l.StepReached))
-	return rec
-}
-
-// csvCell neutralises spreadsheet formula injection: a cell that begins with
-// =, +, - or @ gets a leading ' so that a spreadsheet shows it as text.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
