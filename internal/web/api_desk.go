@@ -150,4 +150,3 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	}
 	return nil
 }
-
