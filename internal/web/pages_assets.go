@@ -9,9 +9,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +46,7 @@ var pageFuncs = template.FuncMap{
 // pages holds the parsed templates and the embedded assets.
 type pages struct {
 	tmpl   map[string]*template.Template
-	assets http.Handler
+	assets assetHandler
 	log    *slog.Logger
 }
 
@@ -54,17 +54,18 @@ type pages struct {
 // embedded, so a failure is a bug in this package: it panics, and every test of
 // the package catches it.
 func newPages(log *slog.Logger) *pages {
-	base := template.Must(template.New("").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html"))
+	assets, err := newAssetHandler(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	base := template.Must(template.New("").Funcs(pageFuncs).Funcs(template.FuncMap{"asset": assets.url}).
+		ParseFS(templateFS, "templates/layout.html"))
 	// Each page is templates/<name>.html filled into layout.html.
 	names := []string{"onboarding", "dashboard", "signin", "error", "forbidden", "notfound", "staff", "staff_lead", "stats", "message", "unsubscribe", "mailbox"}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names)), log: log}
 	for _, name := range names {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 		p.tmpl[name] = t
-	}
-	assets, err := newAssetHandler(staticFS, "static")
-	if err != nil {
-		panic(err)
 	}
 	p.assets = assets
 	return p
@@ -92,19 +93,36 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, v pageVie
 	w.Write(buf.Bytes())
 }
 
+// assetTypes are the static files' types, fixed here rather than read from
+// the machine's MIME tables, which differ.
+var assetTypes = map[string]string{
+	".css": "text/css; charset=utf-8",
+	".js":  "text/javascript; charset=utf-8",
+	".svg": "image/svg+xml",
+	".ico": "image/x-icon",
+}
+
 // asset is one embedded file with its validator.
 type asset struct {
 	body  []byte
 	ctype string
 	etag  string
+	// url is where pages link to it: /static/name.HASH.ext, a name that
+	// changes with the content, so browsers may keep it for a year.
+	url string
 }
 
-// assetHandler serves embedded files by name; browsers revalidate them with
-// their ETag (the embedded files carry no modification time).
-type assetHandler map[string]asset
+// assetHandler serves the embedded files. Under its fingerprinted name a
+// file is immutable for a year; under its plain name (or a fingerprint that
+// is no longer current: a page from before a deploy) it is revalidated by its
+// ETag on every use.
+type assetHandler struct {
+	byName  map[string]*asset // plain name: app.css
+	byPrint map[string]*asset // fingerprinted name: app.1a2b3c4d5e6f.css
+}
 
 func newAssetHandler(fsys fs.FS, dir string) (assetHandler, error) {
-	h := assetHandler{}
+	h := assetHandler{byName: map[string]*asset{}, byPrint: map[string]*asset{}}
 	err := fs.WalkDir(fsys, dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -114,28 +132,83 @@ func newAssetHandler(fsys fs.FS, dir string) (assetHandler, error) {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		ctype := mime.TypeByExtension(path.Ext(name))
-		if ctype == "" {
-			ctype = "application/octet-stream"
+		print := hex.EncodeToString(sum[:6])
+		ext := path.Ext(name)
+		ctype, ok := assetTypes[ext]
+		if !ok {
+			return fmt.Errorf("web: %s: no content type for %s files", name, ext)
 		}
-		h[path.Base(name)] = asset{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		base := path.Base(name)
+		printed := strings.TrimSuffix(base, ext) + "." + print + ext
+		a := &asset{body: b, ctype: ctype, etag: `"` + print + `"`, url: "/static/" + printed}
+		h.byName[base], h.byPrint[printed] = a, a
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("web: index assets: %w", err)
+		return assetHandler{}, fmt.Errorf("web: index assets: %w", err)
 	}
 	return h, nil
 }
 
+// url is the fingerprinted address of the asset named name; templates call
+// it as {{asset "app.css"}}. An unknown name is a bug of a template: it
+// panics when the template runs, which every page test catches.
+func (h assetHandler) url(name string) string {
+	a, ok := h.byName[name]
+	if !ok {
+		panic("web: no static file " + name)
+	}
+	return a.url
+}
+
+// version names the whole set of assets: it changes when any file does.
+func (h assetHandler) version() string {
+	names := make([]string, 0, len(h.byPrint))
+	for n := range h.byPrint {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	sum := sha256.Sum256([]byte(strings.Join(names, "\n")))
+	return hex.EncodeToString(sum[:6])
+}
+
 func (h assetHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a, ok := h[r.PathValue("file")]
+	file := r.PathValue("file")
+	cache := "public, max-age=31536000, immutable"
+	a, ok := h.byPrint[file]
+	if !ok {
+		cache = "no-cache"
+		if a, ok = h.byName[file]; !ok {
+			a, ok = h.byName[unprinted(file)]
+		}
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", a.ctype)
 	w.Header().Set("ETag", a.etag)
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", cache)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// favicon serves favicon.ico at the root, where browsers and other clients
+// ask for it unprompted, cached for a day.
+func (h assetHandler) favicon(w http.ResponseWriter, r *http.Request) {
+	a := h.byName["favicon.ico"]
+	w.Header().Set("Content-Type", "image/x-icon")
+	w.Header().Set("ETag", a.etag)
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// unprinted drops the fingerprint of name.HASH.ext.
+func unprinted(file string) string {
+	ext := path.Ext(file)
+	stem := strings.TrimSuffix(file, ext)
+	if i := strings.LastIndexByte(stem, '.'); i >= 0 {
+		return stem[:i] + ext
+	}
+	return file
 }

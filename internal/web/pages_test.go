@@ -1,12 +1,16 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -268,36 +272,166 @@ func TestDashboardShowsWhereTheApplicationStands(t *testing.T) {
 	}
 }
 
-func TestOnboardingPageWeight(t *testing.T) {
-	e := newPageEnv(t, openSQLite(t), false)
-	c := e.cookieFor(browserUser, auth.RoleStudent)
-	res := e.send(http.MethodGet, "/onboarding", c, "", "")
-	page := readAll(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("onboarding: status %d", res.StatusCode)
-	}
-	total := len(page)
-	refs := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1)
-	if len(refs) < 3 {
-		t.Fatalf("onboarding page refers to %d assets, want its CSS and scripts", len(refs))
-	}
-	for _, m := range refs {
-		a := e.send(http.MethodGet, m[1], nil, "", "")
-		b := readAll(t, a)
-		if a.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d", m[1], a.StatusCode)
+// pageWeightLimit bounds what a first visit downloads for a page, assets
+// included, compressed as a browser receives it: a phone on a poor
+// connection gets each page in a second or two.
+const pageWeightLimit = 40 << 10
+
+// TestPageWeights fetches every page as a browser does (gzip accepted) with
+// its assets, and reports what a first visit downloads, compressed and not.
+// With LEADS_PAGE_WEIGHTS=docs/page-weight.md it writes the table there.
+func TestPageWeights(t *testing.T) {
+	st := openSQLite(t)
+	e := newPageEnv(t, st, false)
+	all := seedDesk(t, st, 3)
+	student, staff := e.cookieFor(browserUser, auth.RoleStudent), e.cookieFor(deskStaff, auth.RoleStaff)
+	get := func(path string, c *http.Cookie) (status int, body []byte, wire int) {
+		r := httptest.NewRequest(http.MethodGet, "http://leads.test"+path, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		if c != nil {
+			r.AddCookie(c)
 		}
-		total += len(b)
-	}
-	const limit = 100 << 10
-	t.Logf("onboarding page and its %d assets: %d bytes", len(refs), total)
-	if total >= limit {
-		t.Errorf("onboarding page weighs %d bytes with its assets, want under %d", total, limit)
-	}
-	for _, ext := range []string{"http://", "https://", "//"} {
-		if strings.Contains(page, `src="`+ext) || strings.Contains(page, `href="`+ext) {
-			t.Errorf("onboarding page loads something from elsewhere (%s)", ext)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, r)
+		wire = rec.Body.Len()
+		body = rec.Body.Bytes()
+		if rec.Header().Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
 		}
+		return rec.Code, body, wire
+	}
+	var table strings.Builder
+	table.WriteString("| page | HTML | with its assets | compressed (what a first visit downloads) |\n|---|---:|---:|---:|\n")
+	for _, pg := range []struct {
+		name, path string
+		cookie     *http.Cookie
+	}{
+		{"sign-in", "/dashboard", nil},
+		{"onboarding", "/onboarding", student},
+		{"dashboard", "/dashboard", student},
+		{"staff desk", "/staff", staff},
+		{"staff lead", "/staff/leads/" + all[0].ID, staff},
+		{"conversion", "/staff/stats", staff},
+	} {
+		status, page, wire := get(pg.path, pg.cookie)
+		if status != http.StatusOK && status != http.StatusUnauthorized {
+			t.Fatalf("%s: status %d", pg.path, status)
+		}
+		raw := len(page)
+		refs := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(string(page), -1)
+		if len(refs) < 2 {
+			t.Fatalf("%s refers to %d assets, want at least its CSS and icon", pg.name, len(refs))
+		}
+		for _, m := range refs {
+			status, b, w := get(m[1], nil)
+			if status != http.StatusOK {
+				t.Fatalf("%s: status %d", m[1], status)
+			}
+			raw += len(b)
+			wire += w
+		}
+		fmt.Fprintf(&table, "| %s (`%s`) | %.1f KiB | %.1f KiB | %.1f KiB |\n", pg.name, pg.path,
+			float64(len(page))/1024, float64(raw)/1024, float64(wire)/1024)
+		if wire >= pageWeightLimit {
+			t.Errorf("%s: a first visit downloads %d bytes, want under %d", pg.name, wire, pageWeightLimit)
+		}
+		for _, ext := range []string{"http://", "https://", "//"} {
+			if bytes.Contains(page, []byte(`src="`+ext)) || bytes.Contains(page, []byte(`href="`+ext)) {
+				t.Errorf("%s loads something from elsewhere (%s)", pg.name, ext)
+			}
+		}
+	}
+	t.Logf("page weights:\n%s", table.String())
+	if out := os.Getenv("LEADS_PAGE_WEIGHTS"); out != "" {
+		doc := "# Page weights\n\nWhat a first visit downloads for each page, its CSS, scripts and icon included,\n" +
+			"measured by `LEADS_PAGE_WEIGHTS=docs/page-weight.md go test -run TestPageWeights ./internal/web/`\n" +
+			"(gzip, as a browser accepts it). Later visits download only the HTML: the\n" +
+			"assets have fingerprinted names and are cached for a year.\n\n" + table.String()
+		if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Every text answer of some size is compressed for a client that accepts
+// it; fingerprinted assets are cached for a year, the others revalidated;
+// pages and API answers are never cached.
+func TestCompressionAndCaching(t *testing.T) {
+	st := openSQLite(t)
+	e := newPageEnv(t, st, false)
+	seedDesk(t, st, 30)
+	staffTok, err := auth.Mint(testSecret, auth.Principal{UserID: deskStaff, Role: auth.RoleStaff}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(path string, gz bool) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "http://leads.test"+path, nil)
+		if gz {
+			r.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		}
+		r.Header.Set("Authorization", "Bearer "+staffTok)
+		r.AddCookie(&http.Cookie{Name: accessCookie, Value: staffTok})
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, r)
+		return rec
+	}
+	page := send("/staff", false).Body.String()
+	css := regexp.MustCompile(`href="(/static/app\.[0-9a-f]{12}\.css)"`).FindStringSubmatch(page)
+	js := regexp.MustCompile(`src="(/static/save\.[0-9a-f]{12}\.js)"`).FindStringSubmatch(send("/onboarding", false).Body.String())
+	if css == nil || js == nil {
+		t.Fatalf("pages must link fingerprinted assets; /staff has:\n%s", page)
+	}
+	for _, tc := range []struct {
+		path, ctype, cache string
+	}{
+		{"/staff", "text/html", "no-store"},
+		{"/leads?limit=30", "application/json", ""},
+		{"/leads/export.csv", "text/csv", "no-store"},
+		{"/openapi.json", "application/json", ""},
+		{css[1], "text/css", "public, max-age=31536000, immutable"},
+		{js[1], "text/javascript", "public, max-age=31536000, immutable"},
+		{"/static/app.css", "text/css", "no-cache"},
+		{"/static/app.000000000000.css", "text/css", "no-cache"}, // a page from before a deploy
+	} {
+		plain, gz := send(tc.path, false), send(tc.path, true)
+		if plain.Code != http.StatusOK || gz.Code != http.StatusOK {
+			t.Fatalf("%s: status %d / %d", tc.path, plain.Code, gz.Code)
+		}
+		if !strings.HasPrefix(gz.Header().Get("Content-Type"), tc.ctype) {
+			t.Errorf("%s: Content-Type %q, want %s", tc.path, gz.Header().Get("Content-Type"), tc.ctype)
+		}
+		if got := gz.Header().Get("Content-Encoding"); got != "gzip" {
+			t.Errorf("%s: Content-Encoding %q, want gzip", tc.path, got)
+		}
+		if !strings.Contains(gz.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s: Vary %q, want Accept-Encoding", tc.path, gz.Header().Get("Vary"))
+		}
+		if plain.Header().Get("Content-Encoding") != "" {
+			t.Errorf("%s: compressed for a client that did not ask", tc.path)
+		}
+		wire := gz.Body.Len()
+		zr, err := gzip.NewReader(gz.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(body, plain.Body.Bytes()) && tc.path != "/staff" && !strings.HasPrefix(tc.path, "/leads") {
+			t.Errorf("%s: the gzip body does not match the plain one (%v)", tc.path, err)
+		}
+		if tc.cache != "" && gz.Header().Get("Cache-Control") != tc.cache {
+			t.Errorf("%s: Cache-Control %q, want %q", tc.path, gz.Header().Get("Cache-Control"), tc.cache)
+		}
+		t.Logf("%s: %d bytes, %d gzipped", tc.path, plain.Body.Len(), wire)
+	}
+	fav := send("/favicon.ico", false)
+	if fav.Code != http.StatusOK || fav.Header().Get("Content-Type") != "image/x-icon" || fav.Body.Len() == 0 {
+		t.Errorf("/favicon.ico: %d %q", fav.Code, fav.Header().Get("Content-Type"))
 	}
 }
 

@@ -57,6 +57,7 @@ func (s *Server) routes(mux router) {
 	p := s.pages
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusSeeOther))
 	mux.Handle("GET /static/{file}", p.assets)
+	mux.Handle("GET /favicon.ico", http.HandlerFunc(p.assets.favicon))
 	mux.Handle("GET /onboarding", s.onboardingPage(p))
 	mux.Handle("GET /dashboard", s.dashboardPage(p))
 	mux.Handle("POST /onboarding/complete", s.handle(s.completeOnboarding))
