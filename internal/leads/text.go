@@ -81,7 +81,7 @@ func (s *jsonScanner) check() (string, bool) {
 			if isKey {
 				// A bad key is named by where it is, not echoed back.
 				s.path[len(s.path)-1] = text
-				if !good {
+				if !good || !ValidText(text) {
 					s.path[len(s.path)-1] = ""
 				}
 				stack[len(stack)-1].keyNext = false
@@ -153,6 +153,10 @@ func (s *jsonScanner) readString() (string, bool) {
 					good = false
 				}
 				i += 6
+				continue
+			}
+			if s.doc[i+1] >= 0x80 {
+				i++ // not an escape JSON knows: let the byte after be checked
 				continue
 			}
 			i += 2
