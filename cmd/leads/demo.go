@@ -48,7 +48,7 @@ func demoCatalogue() catalogue {
 			{ID: "kano-center", Name: "Kano Center", LocationID: ptr("kano")},
 			{ID: "port-harcourt-center", Name: "Port Harcourt Center", LocationID: ptr("rivers")},
 		},
-		courses: []leads.Course{
+		courses: withDetails([]leads.Course{
 			{ID: "abuja-digital-marketing", Name: "Digital Marketing Course", CenterID: ptr("abuja-center")},
 			{ID: "abuja-web-development", Name: "Web Development", CenterID: ptr("abuja-center")},
 			{ID: "abuja-fashion-design", Name: "Fashion Design", CenterID: ptr("abuja-center")},
@@ -59,8 +59,30 @@ func demoCatalogue() catalogue {
 			{ID: "kano-solar-installation", Name: "Solar Installation", CenterID: ptr("kano-center")},
 			{ID: "port-harcourt-web-development", Name: "Web Development", CenterID: ptr("port-harcourt-center")},
 			{ID: "port-harcourt-solar-installation", Name: "Solar Installation", CenterID: ptr("port-harcourt-center")},
-		},
+		}),
 	}
+}
+
+// courseDetails are what the demo's courses are chosen by, by name; Fashion
+// Design has no fee on purpose, as a real catalogue may lack one.
+var courseDetails = map[string]leads.Course{
+	"Digital Marketing Course": {Description: ptr("Social media, search and e-mail campaigns for small businesses, with a live project."),
+		Duration: ptr("8 weeks, weekday evenings"), Fee: ptr("₦95,000")},
+	"Web Development": {Description: ptr("Build and publish websites with HTML, CSS and JavaScript; ends with your own portfolio site."),
+		Duration: ptr("12 weeks, weekdays"), Fee: ptr("₦180,000")},
+	"Fashion Design": {Description: ptr("Pattern cutting, sewing and finishing, from sketch to a garment you keep."),
+		Duration: ptr("16 weeks, Saturdays")},
+	"Solar Installation": {Description: ptr("Size, install and maintain home solar systems; half of the time on site."),
+		Duration: ptr("6 weeks, full time"), Fee: ptr("₦150,000")},
+}
+
+// withDetails fills each course's details from courseDetails.
+func withDetails(cs []leads.Course) []leads.Course {
+	for i, c := range cs {
+		d := courseDetails[c.Name]
+		cs[i].Description, cs[i].Duration, cs[i].Fee = d.Description, d.Duration, d.Fee
+	}
+	return cs
 }
 
 // demoUsers are the demo accounts, one per role, in the order they are printed.

@@ -32,7 +32,18 @@ type Course struct {
 	ID       string  `json:"id"`
 	Name     string  `json:"name"`
 	CenterID *string `json:"centerId"`
+	// What an applicant chooses by, where the catalogue has it: free text,
+	// so a centre can say "12 weeks, evenings" or "₦150,000 or 3 × ₦55,000".
+	Description *string `json:"description,omitempty"`
+	Duration    *string `json:"duration,omitempty"`
+	Fee         *string `json:"fee,omitempty"`
 }
+
+// The bounds of a course's details.
+const (
+	MaxCourseDescriptionLen = 1000
+	MaxCourseDetailLen      = 100
+)
 
 // Student is an enrolled student, optionally linked to the user they were.
 type Student struct {
@@ -87,7 +98,10 @@ func ParseCourse(id string, body []byte) (Course, error) {
 	}
 	p := parser{}
 	c := Course{ID: p.pathID(id), Name: p.required(obj, "name"),
-		CenterID: p.str(obj, "centerId", "centerId", MaxStringLen)}
+		CenterID:    p.str(obj, "centerId", "centerId", MaxStringLen),
+		Description: p.str(obj, "description", "description", MaxCourseDescriptionLen),
+		Duration:    p.str(obj, "duration", "duration", MaxCourseDetailLen),
+		Fee:         p.str(obj, "fee", "fee", MaxCourseDetailLen)}
 	return c, p.err()
 }
 

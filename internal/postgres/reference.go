@@ -100,8 +100,10 @@ func (s *Store) PutCenter(ctx context.Context, c leads.Center) (bool, error) {
 // PutCourse creates or replaces a course.
 func (s *Store) PutCourse(ctx context.Context, c leads.Course) (bool, error) {
 	created, err := s.put(ctx,
-		`INSERT INTO courses (id, name, center_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-		`UPDATE courses SET name = $2, center_id = $3 WHERE id = $1`, c.ID, c.Name, c.CenterID)
+		`INSERT INTO courses (id, name, center_id, description, duration, fee) VALUES ($1, $2, $3, $4, $5, $6)
+		 ON CONFLICT (id) DO NOTHING`,
+		`UPDATE courses SET name = $2, center_id = $3, description = $4, duration = $5, fee = $6 WHERE id = $1`,
+		c.ID, c.Name, c.CenterID, c.Description, c.Duration, c.Fee)
 	if err != nil {
 		return false, fmt.Errorf("postgres: put course: %w", translate(err, leads.ErrUnknownCenter, nil))
 	}
@@ -136,7 +138,7 @@ func (s *Store) Centers(ctx context.Context, locationID string) ([]leads.Center,
 
 // Courses lists the courses of a centre ("" for all) by name.
 func (s *Store) Courses(ctx context.Context, centerID string) ([]leads.Course, error) {
-	return list[leads.Course](ctx, s, "courses", `SELECT id, name, center_id FROM courses
+	return list[leads.Course](ctx, s, "courses", `SELECT id, name, center_id, description, duration, fee FROM courses
 		WHERE $1::text = '' OR center_id = $1::text ORDER BY name COLLATE "C", id COLLATE "C"`, centerID)
 }
 

@@ -99,8 +99,10 @@ func (s *Store) PutCenter(ctx context.Context, c leads.Center) (bool, error) {
 // PutCourse creates or replaces a course.
 func (s *Store) PutCourse(ctx context.Context, c leads.Course) (bool, error) {
 	created, err := s.put(ctx,
-		`INSERT INTO courses (id, name, center_id) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING`,
-		`UPDATE courses SET name = ?2, center_id = ?3 WHERE id = ?1`, c.ID, c.Name, c.CenterID)
+		`INSERT INTO courses (id, name, center_id, description, duration, fee) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+		 ON CONFLICT (id) DO NOTHING`,
+		`UPDATE courses SET name = ?2, center_id = ?3, description = ?4, duration = ?5, fee = ?6 WHERE id = ?1`,
+		c.ID, c.Name, c.CenterID, c.Description, c.Duration, c.Fee)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: put course: %w", translate(err, leads.ErrUnknownCenter, nil))
 	}
@@ -134,9 +136,11 @@ func (s *Store) Centers(ctx context.Context, locationID string) ([]leads.Center,
 
 // Courses lists the courses of a centre ("" for all) by name.
 func (s *Store) Courses(ctx context.Context, centerID string) ([]leads.Course, error) {
-	return list(ctx, s, "courses", `SELECT id, name, center_id FROM courses
+	return list(ctx, s, "courses", `SELECT id, name, center_id, description, duration, fee FROM courses
 		WHERE ?1 = '' OR center_id = ?1 ORDER BY name, id`,
-		func(c *leads.Course) []any { return []any{&c.ID, &c.Name, &c.CenterID} }, centerID)
+		func(c *leads.Course) []any {
+			return []any{&c.ID, &c.Name, &c.CenterID, &c.Description, &c.Duration, &c.Fee}
+		}, centerID)
 }
 
 // list runs a reference query on the read pool and scans each row into the

@@ -1045,7 +1045,8 @@ func testListReference(t *testing.T, open Opener) {
 		},
 		func() (bool, error) { return s.PutCenter(ctx, leads.Center{ID: "c4", Name: "Online"}) },
 		func() (bool, error) {
-			return s.PutCourse(ctx, leads.Course{ID: "k3", Name: "Carpentry", CenterID: ptr("c1")})
+			return s.PutCourse(ctx, leads.Course{ID: "k3", Name: "Carpentry", CenterID: ptr("c1"),
+				Description: ptr("Joinery, furniture and site carpentry; 60% workshop."), Duration: ptr("12 weeks, evenings"), Fee: ptr("₦150,000")})
 		},
 		func() (bool, error) { return s.PutCourse(ctx, leads.Course{ID: "k4", Name: "Anywhere"}) },
 	} {
@@ -1094,6 +1095,24 @@ func testListReference(t *testing.T, open Opener) {
 		if !slices.Equal(tt.got, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, tt.got, tt.want)
 		}
+	}
+	// A course's details read back; a course without them has none.
+	ks, err := s.Courses(ctx, "c1")
+	if err != nil || len(ks) != 2 {
+		t.Fatalf("courses of c1: %+v, %v", ks, err)
+	}
+	if k := ks[0]; k.ID != "k3" || deref(k.Description) != "Joinery, furniture and site carpentry; 60% workshop." ||
+		deref(k.Duration) != "12 weeks, evenings" || deref(k.Fee) != "₦150,000" {
+		t.Errorf("course details not read back: %+v", k)
+	}
+	if k := ks[1]; k.Description != nil || k.Duration != nil || k.Fee != nil {
+		t.Errorf("a course without details has some: %+v", k)
+	}
+	if _, err := s.PutCourse(ctx, leads.Course{ID: "k3", Name: "Carpentry", CenterID: ptr("c1")}); err != nil {
+		t.Fatal(err)
+	}
+	if ks, err := s.Courses(ctx, "c1"); err != nil || ks[0].Description != nil || ks[0].Fee != nil {
+		t.Errorf("a replacement without details keeps old ones: %+v, %v", ks, err)
 	}
 	cs, err := s.Centers(ctx, "fct")
 	if err != nil || len(cs) == 0 || cs[0].LocationID == nil || *cs[0].LocationID != "fct" {

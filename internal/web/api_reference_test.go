@@ -40,6 +40,11 @@ func TestReferenceData(t *testing.T) {
 			put("course created", "/courses/k1", `{"name":"Web Development","centerId":"c1"}`, http.StatusCreated, `"centerId":"c1"`),
 			put("course replaced", "/courses/k1", `{"name":"Web Development 2","centerId":"c1"}`, http.StatusOK, `"name":"Web Development 2"`),
 			put("course without a name", "/courses/k2", `{"centerId":"c1"}`, http.StatusBadRequest, `"field":"name"`),
+			put("course with details", "/courses/k3", `{"name":"Solar","centerId":"c2","description":"Panels and inverters.","duration":"8 weeks","fee":"₦120,000"}`,
+				http.StatusCreated, `"description":"Panels and inverters.","duration":"8 weeks","fee":"₦120,000"`),
+			put("course with a description too long", "/courses/k4", `{"name":"X","description":"`+strings.Repeat("d", 1001)+`"}`,
+				http.StatusBadRequest, `"field":"description"`),
+			put("course with a fee that is not text", "/courses/k4", `{"name":"X","fee":150000}`, http.StatusBadRequest, `"field":"fee"`),
 			put("student of an unknown user", "/students/s1", `{"userId":"nobody"}`, http.StatusBadRequest, `"field":"userId"`),
 			put("student created", "/students/s1", `{"userId":"u1"}`, http.StatusCreated, `"data":{"id":"s1","userId":"u1"}`),
 			put("student without a user", "/students/s2", `{}`, http.StatusCreated, `"userId":null`),
@@ -52,6 +57,7 @@ func TestReferenceData(t *testing.T) {
 			get("centres of an unknown location", "/centers?locationId=nowhere", `"data":[]`),
 			get("courses of a centre", "/courses?centerId=c1", `"data":[{"id":"k1","name":"Web Development 2","centerId":"c1"}]`),
 			get("courses of an unknown centre", "/courses?centerId=nowhere", `"data":[]`),
+			get("a course's details", "/courses?centerId=c2", `{"id":"k3","name":"Solar","centerId":"c2","description":"Panels and inverters.","duration":"8 weeks","fee":"₦120,000"}`),
 		})
 	})
 }

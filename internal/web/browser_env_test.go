@@ -165,7 +165,8 @@ func seedBrowserData(t *testing.T, st leads.Store) {
 		second(st.PutCenter(ctx, leads.Center{ID: "abuja-center", Name: "Abuja Center", LocationID: ptr("fct")})),
 		second(st.PutCenter(ctx, leads.Center{ID: "garki-center", Name: "Garki Center", LocationID: ptr("fct")})),
 		second(st.PutCenter(ctx, leads.Center{ID: "lagos-center", Name: "Lagos Center", LocationID: ptr("lagos")})),
-		second(st.PutCourse(ctx, leads.Course{ID: "web-dev", Name: "Web Development", CenterID: ptr("abuja-center")})),
+		second(st.PutCourse(ctx, leads.Course{ID: "web-dev", Name: "Web Development", CenterID: ptr("abuja-center"),
+			Description: ptr("Build and publish websites with HTML, CSS and JavaScript."), Duration: ptr("12 weeks, weekdays"), Fee: ptr("₦180,000")})),
 		second(st.PutCourse(ctx, leads.Course{ID: "digital-marketing", Name: "Digital Marketing Course", CenterID: ptr("abuja-center")})),
 		second(st.PutCourse(ctx, leads.Course{ID: "solar", Name: "Solar Installation", CenterID: ptr("lagos-center")})),
 	} {

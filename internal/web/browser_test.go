@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -152,7 +153,11 @@ func TestBrowserServerFieldErrorShownBesideTheField(t *testing.T) {
 	if !errors.As(err, &perr) || len(perr.Fields) != 1 {
 		t.Fatalf("the domain accepts %q as a guardian email (%v); pick another", bad, err)
 	}
-	want := perr.Fields[0].Message
+	if perr.Fields[0].Message != "must be a valid email address" {
+		t.Fatalf("the server's message changed (%q): teach onboarding.js's voice() the new one", perr.Fields[0].Message)
+	}
+	// The page says the server's reason in its own voice.
+	const want = "Enter an email address like name@example.com."
 
 	forEachBrowserEngine(t, func(t *testing.T, e *browserEnv) {
 		e.open("/onboarding")
@@ -169,7 +174,7 @@ func TestBrowserServerFieldErrorShownBesideTheField(t *testing.T) {
 
 		if got := eval[string](e, `document.getElementById("guardianEmail-error").textContent`); got != want {
 			status := eval[string](e, `document.getElementById("form-status").textContent`)
-			t.Errorf("error beside the guardian email: %q, want the server's %q (the page says %q; the field can only be named "+
+			t.Errorf("error beside the guardian email: %q, want the server's reason as %q (the page says %q; the field can only be named "+
 				"when POST /api/onboarding/save-lead answers the field errors as \"errors\")", got, want, status)
 		}
 		if got := eval[string](e, `document.getElementById("guardianEmail").getAttribute("aria-invalid") || ""`); got != "true" {
@@ -261,4 +266,89 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 		!l.HasGuardian || deref(l.GuardianName) != "Kay Board" {
 		t.Errorf("lead saved by keyboard: %+v", l)
 	}
+}
+
+// TestBrowserInlineValidation: an error shows only on a field the applicant
+// can act on, clears as soon as the field is right (no button press), and
+// every message speaks in one voice: a sentence that says what to do.
+func TestBrowserInlineValidation(t *testing.T) {
+	forEachBrowserEngine(t, func(t *testing.T, e *browserEnv) {
+		e.open("/onboarding")
+		errorOf := func(id string) string {
+			return eval[string](e, `document.getElementById("`+id+`-error").textContent`)
+		}
+		invalid := func(id string) bool {
+			return eval[bool](e, `document.getElementById("`+id+`").getAttribute("aria-invalid") === "true"`)
+		}
+		voice := func(msg string) {
+			t.Helper()
+			if msg == "" || strings.ToUpper(msg[:1]) != msg[:1] || !strings.HasSuffix(msg, ".") || strings.HasPrefix(msg, "must") {
+				t.Errorf("message %q is not in the page's voice (a sentence saying what to do)", msg)
+			}
+		}
+
+		e.do(chromedp.Click(chromedp.ID("next")))
+		if msg := errorOf("trainingLocation"); msg != "Choose where you want to train." {
+			t.Errorf("no location: error %q", msg)
+		}
+		if msg := errorOf("centre"); msg != "" || invalid("centre") {
+			t.Errorf("an error %q on the centre list, still disabled: the applicant cannot act on it", msg)
+		}
+
+		e.choose("trainingLocation", "fct")
+		if msg := errorOf("trainingLocation"); msg != "" || invalid("trainingLocation") {
+			t.Errorf("the location error stays after choosing one: %q", msg)
+		}
+		if got := eval[bool](e, `document.getElementById("form-status").hidden || document.getElementById("form-status").textContent === ""`); !got {
+			t.Error("the form's status still asks for corrections when none are left")
+		}
+		e.do(chromedp.Click(chromedp.ID("next")))
+		voice(errorOf("centre"))
+		e.choose("centre", "abuja-center")
+		if msg := errorOf("centre"); msg != "" {
+			t.Errorf("the centre error stays after choosing one: %q", msg)
+		}
+
+		e.do(
+			chromedp.Click(chromedp.ID("hasGuardian")),
+			chromedp.WaitVisible(chromedp.ID("guardianEmail")),
+			chromedp.SendKeys(chromedp.ID("guardianEmail"), "grace@"),
+			chromedp.Click(chromedp.ID("next")),
+		)
+		voice(errorOf("guardianEmail"))
+		if !invalid("guardianEmail") {
+			t.Error("a bad guardian email is not marked invalid")
+		}
+		e.do(chromedp.SendKeys(chromedp.ID("guardianEmail"), "example"))
+		if msg := errorOf("guardianEmail"); msg == "" {
+			t.Error("grace@example is still not an address the server takes: the error must stay, with its reason")
+		}
+		e.do(chromedp.SendKeys(chromedp.ID("guardianEmail"), ".com"))
+		if msg := errorOf("guardianEmail"); msg != "" || invalid("guardianEmail") {
+			t.Errorf("the e-mail error stays once the address is right: %q", msg)
+		}
+
+		// The course step shows what a person chooses by; a card picks its course.
+		e.do(chromedp.Click(chromedp.ID("next")))
+		e.waitJS("the course list", `document.querySelector('#course-list li[data-course="web-dev"]')`)
+		card := eval[string](e, `document.querySelector('#course-list li[data-course="web-dev"]').innerText`)
+		for _, want := range []string{"Web Development", "Build and publish websites", "12 weeks, weekdays", "₦180,000"} {
+			if !strings.Contains(card, want) {
+				t.Errorf("the course card lacks %q: %q", want, card)
+			}
+		}
+		e.do(chromedp.Click(chromedp.CSS(`#course-list li[data-course="web-dev"]`)))
+		if got := eval[string](e, `document.getElementById("course").value`); got != "web-dev" {
+			t.Errorf("clicking a course card chose %q", got)
+		}
+		if !eval[bool](e, `document.querySelector('#course-list li[data-course="web-dev"]').classList.contains("chosen")`) {
+			t.Error("the chosen course's card is not marked")
+		}
+		e.do(chromedp.Click(chromedp.ID("next")), chromedp.Click(chromedp.ID("finish")))
+		voice(eval[string](e, `document.getElementById("paymentPlan-error").textContent`))
+		e.do(chromedp.Click(chromedp.ID("plan-instalments")))
+		if msg := eval[string](e, `document.getElementById("paymentPlan-error").textContent`); msg != "" {
+			t.Errorf("the payment plan error stays once one is chosen: %q", msg)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"errors"
 	"mime"
 	"net/http"
@@ -44,6 +45,10 @@ type applicationStatus struct {
 	SavedAt   string
 	Converted string
 	Summary   []summaryRow
+	// Reference is what the applicant quotes to staff (leads.ApplicationRef).
+	Reference string
+	// Centre, Phone and ContactWithin say who calls, where and how soon.
+	Centre, Phone, ContactWithin string
 }
 
 // summaryRow is one line of what the applicant has entered so far.
@@ -67,8 +72,37 @@ func leadSummary(l leads.Lead) []summaryRow {
 		add("Guardian", l.GuardianName)
 	}
 	add("Course", l.CourseName, l.CourseID)
-	add("Student number", l.ConvertedToStudentID)
+	if l.PaymentPlan != nil {
+		add("Payment plan", ptrTo(planLabel(*l.PaymentPlan)))
+	}
 	return rows
+}
+
+// planLabel is a payment plan in words.
+func planLabel(plan string) string {
+	switch plan {
+	case "full":
+		return "Pay in full"
+	case "instalments":
+		return "Pay in instalments"
+	}
+	return plan
+}
+
+func ptrTo(s string) *string { return &s }
+
+// durationWords says a delay as a person would: "24 hours", "3 days".
+func durationWords(d time.Duration) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.Itoa(n) + " " + unit + "s"
+	}
+	if h := int(d.Round(time.Hour).Hours()); h < 48 {
+		return plural(max(h, 1), "hour")
+	}
+	return plural(int(d.Round(24*time.Hour).Hours()/24), "day")
 }
 
 // pagePrincipal returns the signed-in caller and a display name, or renders the
@@ -128,6 +162,9 @@ func (s *Server) dashboardPage(p *pages) http.HandlerFunc {
 			return
 		default:
 			st.Step, st.Summary = lead.OnboardingStep, leadSummary(lead)
+			st.Reference = leads.ApplicationRef(lead.ID)
+			st.Centre, st.Phone = deref(lead.CenterName), deref(lead.Phone)
+			st.ContactWithin = durationWords(s.contactWithin)
 			if pr.Name == nil && lead.FullName != "" {
 				v.Name = lead.FullName // the user record's name, when the token has none
 			}

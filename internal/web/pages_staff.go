@@ -316,13 +316,18 @@ func (s *Server) renderLead(p *pages, w http.ResponseWriter, r *http.Request, v 
 		return &s
 	}
 	str := func(s string) *string { return &s }
+	add(&lv.Details, "Reference", str(leads.ApplicationRef(l.ID)))
 	add(&lv.Details, "E-mail", &l.Email)
 	add(&lv.Details, "Phone", l.Phone)
 	add(&lv.Details, "Training location", l.TrainingLocationName, l.TrainingLocation)
 	add(&lv.Details, "Centre", l.CenterName, l.CenterID)
 	add(&lv.Details, "Course", l.CourseName, l.CourseID)
 	add(&lv.Details, "Address", l.StudentAddress)
-	add(&lv.Details, "Payment plan", l.PaymentPlan)
+	var plan *string
+	if l.PaymentPlan != nil {
+		plan = str(planLabel(*l.PaymentPlan))
+	}
+	add(&lv.Details, "Payment plan", plan)
 	add(&lv.Details, "Step", str(fmt.Sprintf("%d of 3 (furthest: %d)", l.OnboardingStep, l.StepReached)))
 	add(&lv.Details, "Status", str(statusLabel(l.Status)))
 	add(&lv.Details, "Assigned to", str(lv.Assignee))

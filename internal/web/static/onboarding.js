@@ -13,6 +13,8 @@
   var SIGNED_OUT = 'You are signed out. Please sign in again: your answers are kept on this device and are sent once you are back.';
   var step = 1;
   var retryDelay = 0;
+  var courses = []; // the chosen centre's, with their details
+  var shown = {}; // field id → 'required' or 'rule': the kind of error it shows
 
   function $(id) { return document.getElementById(id); }
   var el = {
@@ -21,6 +23,25 @@
     next: $('next'), finish: $('finish'), back: $('back'), saveExit: $('save-exit')
   };
   var GUARDIAN = ['guardianName', 'guardianPhone', 'guardianEmail', 'guardianAddress'];
+  // Every message speaks to the applicant, in a full sentence that says what to do.
+  var REQUIRED = {
+    trainingLocation: 'Choose where you want to train.', centre: 'Choose a centre.',
+    course: 'Choose a course.', paymentPlan: 'Choose how you want to pay.'
+  };
+  var EMAIL = 'Enter an email address like name@example.com.';
+  function tooLong(n) { return 'Keep this to ' + n + ' characters or fewer.'; }
+  // voice turns a message of the server's API ("must be a valid email
+  // address") into the page's.
+  function voice(id, msg) {
+    var m = String(msg || '');
+    var n = /at most (\d+)/.exec(m);
+    if (n) return tooLong(n[1]);
+    if (/email/i.test(m)) return EMAIL;
+    if (/required|blank/i.test(m)) return REQUIRED[id] || 'Fill this in.';
+    if (/unknown|no longer|not found|does not exist/i.test(m)) return 'That choice is no longer offered. Choose another.';
+    m = m.charAt(0).toUpperCase() + m.slice(1);
+    return /[.!?]$/.test(m) ? m : m + '.';
+  }
   var LIMITS = { studentAddress: 500, guardianAddress: 500, guardianName: 255, guardianPhone: 255, guardianEmail: 255 };
   // Server field names (dotted JSON paths) to the input they are about.
   var FIELDS = {
@@ -140,10 +161,55 @@
   function loadCourses(centreId) {
     fill(el.course, [], 'Choose a course');
     el.course.disabled = !centreId;
+    courses = [];
+    showCourses();
     if (!centreId) return Promise.resolve();
     return S.getJSON('/courses?centerId=' + encodeURIComponent(centreId)).then(function (b) {
-      fill(el.course, list(b), 'Choose a course');
+      courses = list(b);
+      fill(el.course, courses, 'Choose a course');
+      showCourses();
     }, catalogueFailed);
+  }
+
+  // showCourses lists the centre's courses with what a person chooses by:
+  // what each teaches, how long it runs and what it costs, where known. The
+  // drop-down stays the control; a card picks its course too.
+  function showCourses() {
+    var box = $('course-list');
+    box.textContent = '';
+    box.hidden = !courses.length;
+    courses.forEach(function (c) {
+      var li = document.createElement('li');
+      li.setAttribute('data-course', c.id);
+      if (c.id === el.course.value) li.className = 'chosen';
+      var h = document.createElement('strong');
+      h.textContent = c.name || c.id;
+      li.appendChild(h);
+      if (c.description) {
+        var d = document.createElement('p');
+        d.textContent = c.description;
+        li.appendChild(d);
+      }
+      var meta = [c.duration, c.fee].filter(Boolean);
+      if (meta.length) {
+        var m = document.createElement('p');
+        m.className = 'meta';
+        m.textContent = meta.join(' · ');
+        li.appendChild(m);
+      }
+      li.addEventListener('click', function () {
+        el.course.value = c.id;
+        el.course.dispatchEvent(new Event('change', { bubbles: true }));
+        el.course.focus();
+      });
+      box.appendChild(li);
+    });
+  }
+
+  function markChosenCourse() {
+    Array.prototype.forEach.call($('course-list').children, function (li) {
+      li.className = li.getAttribute('data-course') === el.course.value ? 'chosen' : '';
+    });
   }
 
   // ---- restore ----
@@ -183,6 +249,7 @@
       return loadCourses(el.centre.value);
     }).then(function () {
       choose(el.course, f.selectedCourse);
+      markChosenCourse();
     });
   }
 
@@ -197,18 +264,47 @@
     return id === 'paymentPlan' ? form.querySelectorAll('input[name=paymentPlan]') : [$(id)];
   }
 
-  function setError(id, msg) {
+  function setError(id, msg, kind) {
     var e = $(id + '-error');
     if (!e) return false;
     e.textContent = msg;
+    shown[id] = kind || 'rule';
     Array.prototype.forEach.call(inputsOf(id), function (i) { i.setAttribute('aria-invalid', 'true'); });
     return true;
   }
 
+  function clearError(id) {
+    var e = $(id + '-error');
+    if (e) e.textContent = '';
+    delete shown[id];
+    Array.prototype.forEach.call(inputsOf(id), function (i) { i.removeAttribute('aria-invalid'); });
+  }
+
   function clearErrors() {
+    Object.keys(shown).forEach(clearError);
     Array.prototype.forEach.call(form.querySelectorAll('.error'), function (e) { e.textContent = ''; });
     Array.prototype.forEach.call(form.querySelectorAll('[aria-invalid]'), function (i) { i.removeAttribute('aria-invalid'); });
     showStatus('');
+  }
+
+  // fieldError is what is wrong with a field now ('' when nothing), by the
+  // server's rules, and with required, what moving on needs.
+  function fieldError(id, required) {
+    if (id === 'paymentPlan') return required && !plan() ? REQUIRED.paymentPlan : '';
+    var v = $(id).value;
+    if (REQUIRED[id]) return required && !v ? REQUIRED[id] : '';
+    if (S.length(v) > LIMITS[id]) return tooLong(LIMITS[id]);
+    if (id === 'guardianEmail' && v.trim() && !S.validEmail(v.trim())) return EMAIL;
+    return '';
+  }
+
+  // recheck runs as the applicant types or chooses: a field that shows an
+  // error loses it as soon as it is right (or gets the new reason).
+  function recheck(id) {
+    if (!shown[id]) return;
+    var msg = fieldError(id, shown[id] === 'required');
+    if (msg) setError(id, msg, shown[id]); else clearError(id);
+    if (!Object.keys(shown).length) showStatus('');
   }
 
   function stepOf(id) {
@@ -230,22 +326,26 @@
 
   // check applies the server's rules to the fields of the given steps, and with
   // required, what moving on needs. It marks each failing field and returns their ids.
+  // Errors go only on fields the applicant can act on: no "choose a centre"
+  // on a list still waiting for a location, no course error while the course
+  // list is empty for want of a centre (the centre gets it).
   function check(steps, required) {
     var bad = [];
-    function fail(id, msg) { if (setError(id, msg)) bad.push(id); }
+    function fail(id, msg, kind) { if (bad.indexOf(id) < 0 && setError(id, msg, kind)) bad.push(id); }
     function on(s) { return steps.indexOf(s) >= 0; }
-    if (on(1)) {
-      if (required && !el.location.value) fail('trainingLocation', 'Choose a training location');
-      if (required && !el.centre.value) fail('centre', 'Choose a centre');
-      var ids = ['studentAddress'].concat(el.hasGuardian.checked ? GUARDIAN : []);
-      ids.forEach(function (id) {
-        var v = $(id).value;
-        if (S.length(v) > LIMITS[id]) fail(id, 'must be at most ' + LIMITS[id] + ' characters');
-        else if (id === 'guardianEmail' && v.trim() && !S.validEmail(v.trim())) fail(id, 'must be a valid email address');
-      });
+    function need(id) {
+      var msg = fieldError(id, required);
+      if (msg) fail(id, msg, REQUIRED[id] ? 'required' : 'rule');
     }
-    if (on(2) && required && !el.course.value) fail('course', 'Choose a course');
-    if (on(3) && required && !plan()) fail('paymentPlan', 'Choose a payment plan');
+    if (on(1)) {
+      need('trainingLocation');
+      if (el.location.value) need('centre');
+      ['studentAddress'].concat(el.hasGuardian.checked ? GUARDIAN : []).forEach(need);
+    }
+    if (on(2) && required) {
+      if (el.course.disabled) { if (el.location.value) fail('centre', REQUIRED.centre, 'required'); else need('trainingLocation'); } else need('course');
+    }
+    if (on(3)) need('paymentPlan');
     return bad;
   }
 
@@ -255,12 +355,12 @@
     var other = [];
     (body && Array.isArray(body.errors) ? body.errors : []).forEach(function (e) {
       var id = FIELDS[e.field] || String(e.field || '').split('.').pop();
-      if ($(id + '-error') && setError(id, e.message)) ids.push(id);
-      else other.push(e.message);
+      if ($(id + '-error') && setError(id, voice(id, e.message))) ids.push(id);
+      else other.push(voice(id, e.message));
     });
     var msg = (body && (body.message || body.error)) || 'Your answers could not be saved.';
-    showStatus(ids.length ? 'Your progress was not saved. Please correct the fields marked below.' + (other.length ? ' ' + other.join('. ') : '')
-      : msg + (other.length ? ': ' + other.join('. ') : ''));
+    showStatus(ids.length ? 'Your progress was not saved. Please correct the fields marked below.' + (other.length ? ' ' + other.join(' ') : '')
+      : voice('', msg) + (other.length ? ' ' + other.join(' ') : ''));
     focusError(ids);
   }
 
@@ -384,6 +484,13 @@
   el.centre.addEventListener('change', function () { loadCourses(el.centre.value).then(remember); });
   form.addEventListener('change', remember);
   form.addEventListener('input', remember);
+  function recheckTarget(e) {
+    var t = e.target;
+    recheck(t.name === 'paymentPlan' ? 'paymentPlan' : t.id);
+    if (t === el.course) markChosenCourse();
+  }
+  form.addEventListener('input', recheckTarget);
+  form.addEventListener('change', recheckTarget);
 
   var leftover = null;
   var flushed = flushPending().then(function (r) { leftover = r; });
