@@ -1,10 +1,10 @@
 package web
 
 import (
-	"strconv"
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
