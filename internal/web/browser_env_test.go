@@ -52,6 +52,19 @@ type browserEnv struct {
 	saves     atomic.Int32
 	// noScript is set when the page's JavaScript is off.
 	noScript bool
+	// handler is the server behind base; deploy replaces it.
+	handler atomic.Pointer[http.Handler]
+	// cut drops every connection, as a network gone would: the page's
+	// requests and its service worker's alike.
+	cut atomic.Bool
+}
+
+// deploy replaces the server behind the browser's address by one with cfg
+// (over the same store), as a new release would.
+func (e *browserEnv) deploy(cfg Config) {
+	cfg.Store, cfg.Verifier = e.store, auth.NewVerifier(testSecret)
+	h := NewServer(cfg).Handler()
+	e.handler.Store(&h)
 }
 
 // newBrowserEnv starts the server and the browser; both stop when the test
@@ -74,7 +87,7 @@ func newBrowserEnvAs(t *testing.T, st leads.Store, p auth.Principal) *browserEnv
 	seedBrowserData(t, st)
 
 	e := &browserEnv{t: t, store: st}
-	h := NewServer(Config{Store: st, Verifier: auth.NewVerifier(testSecret)}).Handler()
+	e.deploy(Config{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/api/onboarding/save-lead" {
 			e.saves.Add(1)
@@ -85,7 +98,13 @@ func newBrowserEnvAs(t *testing.T, st leads.Store, p auth.Principal) *browserEnv
 				return
 			}
 		}
-		h.ServeHTTP(w, r)
+		if e.cut.Load() {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		(*e.handler.Load()).ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
 	e.base = ts.URL

@@ -255,7 +255,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 // pages too.
 func pagePath(path string) bool {
 	switch path {
-	case "/", "/onboarding", "/dashboard", "/signout", "/unsubscribe", "/staff":
+	case "/", "/onboarding", "/dashboard", "/offline", "/signout", "/unsubscribe", "/staff":
 		return true
 	}
 	return strings.HasPrefix(path, "/staff/") || strings.HasPrefix(path, "/demo/")

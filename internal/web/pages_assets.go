@@ -53,15 +53,19 @@ type pages struct {
 // newPages parses every template and indexes the assets. The files are
 // embedded, so a failure is a bug in this package: it panics, and every test of
 // the package catches it.
-func newPages(log *slog.Logger) *pages {
-	assets, err := newAssetHandler(staticFS, "static")
+func newPages(log *slog.Logger, static fs.FS) *pages {
+	dir := "."
+	if static == nil {
+		static, dir = staticFS, "static"
+	}
+	assets, err := newAssetHandler(static, dir)
 	if err != nil {
 		panic(err)
 	}
 	base := template.Must(template.New("").Funcs(pageFuncs).Funcs(template.FuncMap{"asset": assets.url}).
 		ParseFS(templateFS, "templates/layout.html"))
 	// Each page is templates/<name>.html filled into layout.html.
-	names := []string{"onboarding", "dashboard", "signin", "error", "forbidden", "notfound", "staff", "staff_lead", "stats", "message", "unsubscribe", "mailbox"}
+	names := []string{"onboarding", "dashboard", "signin", "error", "forbidden", "notfound", "staff", "staff_lead", "stats", "message", "unsubscribe", "mailbox", "offline"}
 	p := &pages{tmpl: make(map[string]*template.Template, len(names)), log: log}
 	for _, name := range names {
 		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))

@@ -58,6 +58,8 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard", http.StatusSeeOther))
 	mux.Handle("GET /static/{file}", p.assets)
 	mux.Handle("GET /favicon.ico", http.HandlerFunc(p.assets.favicon))
+	mux.Handle("GET /sw.js", http.HandlerFunc(p.serviceWorker))
+	mux.Handle("GET /offline", http.HandlerFunc(p.offlinePage))
 	mux.Handle("GET /onboarding", s.onboardingPage(p))
 	mux.Handle("GET /dashboard", s.dashboardPage(p))
 	mux.Handle("POST /onboarding/complete", s.handle(s.completeOnboarding))

@@ -4,6 +4,7 @@ package web
 
 import (
 	"cmp"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -47,6 +48,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (LEADS_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
+	// Assets are the pages' static files; nil means the embedded ones (a
+	// test gives others to play a deploy).
+	Assets fs.FS
 }
 
 // DefaultContactWithin is LEADS_CONTACT_WITHIN's default.
@@ -92,7 +96,7 @@ func NewServer(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.pages = newPages(s.log)
+	s.pages = newPages(s.log, cfg.Assets)
 	return s
 }
 

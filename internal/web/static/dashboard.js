@@ -48,4 +48,8 @@
   }
 
   flush();
+  // Back online: send now rather than at the next back-off step.
+  window.addEventListener('online', function () { delay = 0; flush(); });
+  // The service worker sent it (Background Sync): show what the server has.
+  document.addEventListener('leads-saved', function () { window.location.reload(); });
 }());

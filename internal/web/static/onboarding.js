@@ -476,6 +476,8 @@
     if (step === LAST) finish(); else next();
   });
   el.back.addEventListener('click', back);
+  // Back online: a save still pending goes now rather than at the next retry.
+  window.addEventListener('online', function () { retryDelay = 0; flushPending(); });
   el.saveExit.addEventListener('click', saveAndExit);
   el.hasGuardian.addEventListener('change', toggleGuardian);
   el.location.addEventListener('change', function () {

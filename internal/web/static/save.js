@@ -79,9 +79,11 @@
       clearForm: function () { remove(k.form); },
       readPending: function () { return read(k.pending); },
       // writePending records payload as the save to send; the newest wins.
+      // The service worker gets a copy to send by Background Sync.
       writePending: function (payload) {
         var rec = { id: Date.now() + '-' + Math.random().toString(36).slice(2), payload: payload };
         write(k.pending, rec);
+        queue(uid, rec);
         return rec;
       },
       // clearPending removes the pending save only if it is still rec: a newer
@@ -89,6 +91,7 @@
       clearPending: function (rec) {
         var cur = read(k.pending);
         if (cur && cur.id === rec.id) remove(k.pending);
+        unqueue(uid, rec);
       },
       // send posts the save recorded in rec and settles the pending record.
       send: function (rec) {
@@ -105,6 +108,50 @@
       }
     };
     return store;
+  }
+
+  // ---- the service worker: offline shell and Background Sync ----
+
+  function idb(fn) {
+    if (!window.indexedDB) return;
+    try {
+      var open = indexedDB.open('leads', 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore('pending'); };
+      open.onsuccess = function () {
+        try { fn(open.result.transaction('pending', 'readwrite').objectStore('pending')); } catch (e) { /* best effort */ }
+      };
+    } catch (e) { /* no IndexedDB: the next visit sends it */ }
+  }
+
+  // queue hands the pending save to the service worker's store and asks the
+  // browser to wake it when online (where Background Sync exists).
+  function queue(uid, rec) {
+    idb(function (st) { st.put(rec, uid); });
+    if (navigator.serviceWorker && navigator.serviceWorker.ready) {
+      navigator.serviceWorker.ready.then(function (reg) {
+        if (reg.sync) return reg.sync.register('leads-save');
+      }).catch(function () { /* no sync: the page or the next visit sends it */ });
+    }
+  }
+
+  function unqueue(uid, rec) {
+    idb(function (st) {
+      var get = st.get(uid);
+      get.onsuccess = function () { if (get.result && get.result.id === rec.id) st.delete(uid); };
+    });
+  }
+
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(function () { /* the pages work without it */ });
+    // A save the worker sent: the page's copy is done too.
+    navigator.serviceWorker.addEventListener('message', function (e) {
+      var m = e.data || {};
+      if (m.type !== 'leads-saved') return;
+      var k = keys(m.uid);
+      var cur = read(k.pending);
+      if (cur && cur.id === m.id) remove(k.pending);
+      document.dispatchEvent(new CustomEvent('leads-saved', { detail: m }));
+    });
   }
 
   // The server's rule (net/mail plus a dot in the domain), closely enough:
