@@ -3,10 +3,10 @@ package web
 import (
 	"context"
 	"io/fs"
-	"time"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
