@@ -186,7 +186,8 @@ func seedBrowserData(t *testing.T, st leads.Store) {
 		second(st.PutCenter(ctx, leads.Center{ID: "lagos-center", Name: "Lagos Center", LocationID: ptr("lagos")})),
 		second(st.PutCourse(ctx, leads.Course{ID: "web-dev", Name: "Web Development", CenterID: ptr("abuja-center"),
 			Description: ptr("Build and publish websites with HTML, CSS and JavaScript."), Duration: ptr("12 weeks, weekdays"), Fee: ptr("₦180,000")})),
-		second(st.PutCourse(ctx, leads.Course{ID: "digital-marketing", Name: "Digital Marketing Course", CenterID: ptr("abuja-center")})),
+		second(st.PutCourse(ctx, leads.Course{ID: "digital-marketing", Name: "Digital Marketing Course", CenterID: ptr("abuja-center"),
+			Description: ptr("Social media, search and e-mail campaigns for small businesses."), Duration: ptr("8 weeks, evenings"), Fee: ptr("₦95,000")})),
 		second(st.PutCourse(ctx, leads.Course{ID: "solar", Name: "Solar Installation", CenterID: ptr("lagos-center")})),
 	} {
 		if err != nil {

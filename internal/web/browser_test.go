@@ -237,10 +237,30 @@ func TestBrowserScreenshots(t *testing.T) {
 	e.do(chromedp.Click(chromedp.ID("save-exit")))
 	e.waitJS("the dashboard", `document.querySelector('#app-state[data-state="saved"]')`)
 	shot("4-dashboard-saved")
+
+	// Save and Exit with the network gone, then back.
+	e.open("/onboarding")
+	e.waitServiceWorker()
+	e.offline(true)
+	e.do(chromedp.Click(chromedp.ID("save-exit")))
+	e.waitJS("the offline dashboard", `document.getElementById("offline-state") !== null`)
+	shot("5-offline-dashboard")
+	e.offline(false)
+	e.waitJS("the dashboard", `document.querySelector('#app-state[data-state="saved"]')`)
+
 	e.open("/onboarding")
 	e.do(chromedp.Click(chromedp.ID("finish")))
 	e.waitJS("the completed dashboard", `document.querySelector('#app-state[data-state="completed"]')`)
-	shot("5-dashboard-completed")
+	shot("6-dashboard-completed")
+
+	// A desktop uses its width.
+	e.do(chromedp.EmulateViewport(1280, 860))
+	e.open("/onboarding") // at step 3, where Finish left it
+	e.do(chromedp.Click(chromedp.ID("back")), chromedp.WaitVisible(chromedp.ID("course")))
+	e.waitJS("the course cards", `document.querySelector('#course-list li')`)
+	shot("7-desktop-course")
+	e.open("/dashboard")
+	shot("8-desktop-dashboard")
 }
 
 func TestBrowserKeyboardOnly(t *testing.T) {
