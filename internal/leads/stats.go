@@ -57,6 +57,110 @@ type WeekAggregate struct {
 	Overdue      int // PENDING, never contacted, created before the overdue time
 }
 
+// DayCount is what a store counts in one pass over the leads: those of one
+// centre created on one UTC day with one status and one step reached, and
+// how many of them were ever contacted. Grouping by the columns themselves,
+// rather than counting each figure with a condition, lets a store read them
+// in the order of one index and aggregate as it goes.
+type DayCount struct {
+	Day         string // "2026-11-30"
+	CenterID    string // "" for none
+	Status      Status
+	StepReached int
+	Leads       int
+	Contacted   int // contactedAt set
+}
+
+// DayStart is the start (UTC) of t's day: a store counts the pending,
+// uncontacted leads created from it to the overdue time one by one
+// (OverdueOnDay); those of the days before it are overdue as a whole.
+func DayStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// WeekAggregates folds a store's day counts into weekly aggregates by centre.
+// A PENDING lead never contacted is overdue when it was created before
+// overdueBefore: for the days before overdueBefore's day, that is all of
+// them; for that day itself, overdueOnDay holds by centre how many of them
+// were created before the time.
+func WeekAggregates(days []DayCount, overdueBefore time.Time, overdueOnDay map[string]int) ([]WeekAggregate, error) {
+	overdueDay := DayStart(overdueBefore).Format(time.DateOnly)
+	type key struct{ week, centre string }
+	by := map[key]*WeekAggregate{}
+	var order []key
+	weekOf := map[string]string{}
+	get := func(week, centre string) *WeekAggregate {
+		k := key{week, centre}
+		a := by[k]
+		if a == nil {
+			a = &WeekAggregate{Week: week, CenterID: centre}
+			by[k] = a
+			order = append(order, k)
+		}
+		return a
+	}
+	for _, d := range days {
+		week, ok := weekOf[d.Day]
+		if !ok {
+			t, err := time.Parse(time.DateOnly, d.Day)
+			if err != nil {
+				return nil, fmt.Errorf("stats: day %q: %w", d.Day, err)
+			}
+			week = ISOWeek(t)
+			weekOf[d.Day] = week
+		}
+		a := get(week, d.CenterID)
+		a.Created += d.Leads
+		a.Contacted += d.Contacted
+		switch d.Status {
+		case StatusPending:
+			a.Pending += d.Leads
+			if d.Day < overdueDay {
+				a.Overdue += d.Leads - d.Contacted
+			}
+		case StatusContacted:
+			a.ContactedNow += d.Leads
+		case StatusConverted:
+			a.Converted += d.Leads
+		case StatusLost:
+			a.Lost += d.Leads
+		}
+		if d.StepReached >= 2 {
+			a.Reached2 += d.Leads
+		}
+		if d.StepReached >= 3 {
+			a.Reached3 += d.Leads
+		}
+	}
+	for centre, n := range overdueOnDay {
+		get(ISOWeek(overdueBefore), centre).Overdue += n
+	}
+	out := make([]WeekAggregate, len(order))
+	for i, k := range order {
+		out[i] = *by[k]
+	}
+	return out, nil
+}
+
+// RankRuns groups PercentileRanks(n) into runs of consecutive ranks, as
+// [first rank, count] pairs: a store reads each run with one ordered read
+// (OFFSET first, LIMIT count) of an index on the delay.
+func RankRuns(n int) [][2]int {
+	var runs [][2]int
+	if n <= 0 {
+		return runs
+	}
+	for _, r := range PercentileRanks(n) {
+		if k := len(runs) - 1; k >= 0 && runs[k][0]+runs[k][1] == r {
+			runs[k][1]++
+			continue
+		}
+		runs = append(runs, [2]int{r, 1})
+	}
+	return runs
+}
+
 // Stats is the body of GET /leads/stats.
 type Stats struct {
 	Total          int            `json:"total"`

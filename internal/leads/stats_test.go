@@ -75,3 +75,33 @@ func asError(err error, target **Error) bool {
 	*target = e
 	return ok
 }
+
+func TestRankRuns(t *testing.T) {
+	cases := []struct {
+		n    int
+		want [][2]int
+	}{
+		{0, nil},
+		{1, [][2]int{{0, 1}}},
+		{2, [][2]int{{0, 2}}},          // median between 0 and 1, p90 too
+		{4, [][2]int{{1, 3}}},          // median 1–2, p90 2–3
+		{11, [][2]int{{5, 1}, {9, 1}}}, // both exact
+		{1000, [][2]int{{499, 2}, {899, 2}}},
+	}
+	for _, c := range cases {
+		got := RankRuns(c.n)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("RankRuns(%d) = %v, want %v", c.n, got, c.want)
+		}
+		// The runs cover exactly the ranks the percentiles need.
+		var ranks []int
+		for _, r := range got {
+			for i := range r[1] {
+				ranks = append(ranks, r[0]+i)
+			}
+		}
+		if want := PercentileRanks(c.n); c.n > 0 && !slices.Equal(ranks, want) {
+			t.Errorf("RankRuns(%d) covers %v, want %v", c.n, ranks, want)
+		}
+	}
+}

@@ -847,3 +847,41 @@ func TestWriteConcurrentMixed(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsPlans holds the stats to the indexes made for them: the day
+// counts come off idx_leads_stats in group order (no sort), and a percentile
+// is an ordered read of idx_leads_first_contact. An edit to one of the
+// expressions that lost its index would pass every other test and take
+// seconds at a million leads.
+func TestStatsPlans(t *testing.T) {
+	s := openMigrated(t, "FULL")
+	cases := []struct {
+		name, query, want string
+	}{
+		{"days", fmt.Sprintf(statsDaySQL, ""), "USING COVERING INDEX idx_leads_stats"},
+		{"days in a range", fmt.Sprintf(statsDaySQL, " WHERE created_at >= ?1 AND substr(created_at, 1, 10) >= ?2"), "USING COVERING INDEX idx_leads_stats"},
+		{"delays", `SELECT ` + firstContactSeconds + ` FROM leads WHERE contacted_at IS NOT NULL ORDER BY ` + firstContactSeconds + ` LIMIT 2 OFFSET 10`, "idx_leads_first_contact"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rows, err := s.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.query, "2026-01-01", "2026-01-01")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			text := strings.Join(plan, "; ")
+			if !strings.Contains(text, c.want) || strings.Contains(text, "TEMP B-TREE") {
+				t.Errorf("plan %q, want %q and no temporary b-tree", text, c.want)
+			}
+		})
+	}
+}

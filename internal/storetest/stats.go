@@ -80,14 +80,32 @@ func testStats(t *testing.T, open Opener) {
 		{CreatedFrom: day(2025, 3, 1), CreatedTo: endOf(2025, 3, 20)}, // nothing in it
 		{CreatedFrom: day(2027, 6, 1)},                                // after now: no weeks
 	}
+	// Overdue after a day, as by default, when no lead is that recent; and
+	// times just before and just after a pending lead of 2026-12-26 09:00
+	// (u24), which a store that counts by day must split exactly.
+	pending := base.AddDate(0, 0, 12)
+	withins := []time.Duration{24 * time.Hour, now.Sub(pending.Add(-time.Hour)), now.Sub(pending.Add(3 * time.Hour))}
 	for _, f := range filters {
-		name := statsName(f)
-		weeks, delays, err := s.Stats(ctx, f, now.Add(-24*time.Hour))
+		for _, within := range withins {
+			checkStats(t, s, all, f, now, within)
+		}
+	}
+}
+
+// checkStats compares the figures of the filter, with leads overdue after
+// within, to the same leads counted in Go.
+func checkStats(t *testing.T, s leads.Store, all []leads.Lead, f leads.StatsFilter, now time.Time, within time.Duration) {
+	t.Helper()
+	ctx := t.Context()
+	overdueBefore := now.Add(-within)
+	name := statsName(f) + " overdue before " + overdueBefore.Format(time.RFC3339)
+	{
+		weeks, delays, err := s.Stats(ctx, f, overdueBefore)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		got := leads.BuildStats(f, weeks, delays, now)
-		want := countStats(all, f, now, 24*time.Hour)
+		want := countStats(all, f, now, within)
 		g, _ := json.Marshal(got)
 		w, _ := json.Marshal(want)
 		if string(g) != string(w) {
@@ -110,7 +128,7 @@ func testStats(t *testing.T, open Opener) {
 			if l.Status == leads.StatusConverted {
 				c.Converted++
 			}
-			if l.Status == leads.StatusPending && l.ContactedAt == nil && l.CreatedAt.Before(now.Add(-24*time.Hour)) {
+			if l.Status == leads.StatusPending && l.ContactedAt == nil && l.CreatedAt.Before(overdueBefore) {
 				c.Overdue++
 			}
 			byCentre[c.CenterID] = c
