@@ -182,11 +182,10 @@ func weekly(weeks []leads.WeekStats) weeklyChart {
 	for _, w := range weeks {
 		c.Max = max(c.Max, w.Created)
 	}
-	top := niceMax(c.Max)
+	top, step := axis(c.Max)
 	plotH := c.PlotBottom - c.PlotTop
-	for i := 0; i <= 4; i++ {
-		v := top * i / 4
-		c.Ticks = append(c.Ticks, tick{X: c.PlotLeft - 6, Y: c.PlotBottom - plotH*i/4 + 4, Label: strconv.Itoa(v)})
+	for v := 0; v <= top; v += step {
+		c.Ticks = append(c.Ticks, tick{X: c.PlotLeft - 6, Y: c.PlotBottom - plotH*v/top + 4, Label: strconv.Itoa(v)})
 	}
 	if len(weeks) == 0 {
 		return c
@@ -214,18 +213,23 @@ func weekly(weeks []leads.WeekStats) weeklyChart {
 	return c
 }
 
-// niceMax rounds n up to a round number for the top of an axis.
-func niceMax(n int) int {
-	if n <= 4 {
-		return 4
-	}
-	step := int(math.Pow(10, math.Floor(math.Log10(float64(n)))))
-	for _, m := range []int{1, 2, 5, 10} {
-		if n <= m*step {
-			return m * step
+// axis picks the top of an axis that shows 0 to n and the step between its
+// labels: a round step (1, 2, 2.5 or 5 times a power of ten, whole numbers
+// only) that needs at most five of them, so that every label is a whole,
+// round number.
+func axis(n int) (top, step int) {
+	n = max(n, 4)
+	for p := 1; ; p *= 10 {
+		for _, m := range []float64{1, 2, 2.5, 5} {
+			s := m * float64(p)
+			if s != math.Trunc(s) {
+				continue
+			}
+			if k := (n + int(s) - 1) / int(s); k <= 5 {
+				return k * int(s), int(s)
+			}
 		}
 	}
-	return 10 * step
 }
 
 // percent formats a share as a percentage with one decimal.
