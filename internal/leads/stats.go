@@ -1,6 +1,7 @@
 package leads
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -159,6 +160,59 @@ func RankRuns(n int) [][2]int {
 		runs = append(runs, [2]int{r, 1})
 	}
 	return runs
+}
+
+// StatsReader is what a store reads conversion figures with, all in one
+// snapshot; ReadStats decides what to read.
+type StatsReader interface {
+	// DayCounts counts the leads f selects by day, centre, status and step
+	// reached.
+	DayCounts(ctx context.Context, f ListFilter) ([]DayCount, error)
+	// CountByCentre counts the leads f selects by centre ("" for none).
+	CountByCentre(ctx context.Context, f ListFilter) (map[string]int, error)
+	// FirstContactDelays reads the first-contact delays (contactedAt −
+	// createdAt, whole seconds) of the contacted leads f selects, in
+	// ascending order, limit of them from rank offset (0-based).
+	FirstContactDelays(ctx context.Context, f ListFilter, offset, limit int) ([]int64, error)
+}
+
+// ReadStats reads the figures of f through r: the day counts folded into
+// weeks, the overdue leads of the overdue time's own day counted exactly, and
+// the delays at the ranks the percentiles need (see Store.Stats).
+func ReadStats(ctx context.Context, r StatsReader, f StatsFilter, overdueBefore time.Time) ([]WeekAggregate, map[int]int64, error) {
+	selection := ListFilter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, CenterID: f.CenterID, CourseID: f.CourseID}
+	days, err := r.DayCounts(ctx, selection)
+	if err != nil {
+		return nil, nil, err
+	}
+	onDay := selection
+	onDay.OverdueBefore = &overdueBefore
+	if start := DayStart(overdueBefore); onDay.CreatedFrom == nil || onDay.CreatedFrom.Before(start) {
+		onDay.CreatedFrom = &start
+	}
+	overdueOnDay, err := r.CountByCentre(ctx, onDay)
+	if err != nil {
+		return nil, nil, err
+	}
+	weeks, err := WeekAggregates(days, overdueBefore, overdueOnDay)
+	if err != nil {
+		return nil, nil, err
+	}
+	contacted := 0
+	for _, d := range days {
+		contacted += d.Contacted
+	}
+	delays := map[int]int64{}
+	for _, run := range RankRuns(contacted) {
+		values, err := r.FirstContactDelays(ctx, selection, run[0], run[1])
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, v := range values {
+			delays[run[0]+i] = v
+		}
+	}
+	return weeks, delays, nil
 }
 
 // Stats is the body of GET /leads/stats.

@@ -47,7 +47,8 @@ type Store interface {
 	// createdAt and centre (see WeekAggregate; overdue ones were created before
 	// overdueBefore), and reads the first-contact delays (contactedAt −
 	// createdAt, in whole seconds, ascending) at the ranks PercentileRanks
-	// names for the number of leads contacted; all in one snapshot.
+	// names for the number of leads contacted; all in one snapshot (an
+	// engine opens it and lets ReadStats read through its StatsReader).
 	Stats(ctx context.Context, f StatsFilter, overdueBefore time.Time) ([]WeekAggregate, map[int]int64, error)
 
 	// PutUser creates or replaces a user; created tells which.

@@ -22,15 +22,13 @@ const statsDaySQL = `SELECT to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY
 // found.
 const firstContactSeconds = `(floor(extract(epoch FROM contacted_at - created_at))::bigint)`
 
-// Stats counts the selection by day (folded into weeks by the domain), the
-// overdue leads of the overdue time's own day, and reads the first-contact
-// delays at the ranks the percentiles need, in one read-only snapshot.
+// Stats reads the figures through leads.ReadStats in one read-only snapshot.
 func (s *Store) Stats(ctx context.Context, f leads.StatsFilter, overdueBefore time.Time) ([]leads.WeekAggregate, map[int]int64, error) {
 	var weeks []leads.WeekAggregate
 	var delays map[int]int64
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
-		weeks, delays, err = stats(ctx, tx, f, overdueBefore)
+		weeks, delays, err = leads.ReadStats(ctx, statsReader{tx}, f, overdueBefore)
 		return err
 	})
 	if err != nil {
@@ -39,85 +37,39 @@ func (s *Store) Stats(ctx context.Context, f leads.StatsFilter, overdueBefore ti
 	return weeks, delays, nil
 }
 
-func stats(ctx context.Context, tx pgx.Tx, f leads.StatsFilter, overdueBefore time.Time) ([]leads.WeekAggregate, map[int]int64, error) {
-	selection := leads.ListFilter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, CenterID: f.CenterID, CourseID: f.CourseID}
-	q := newListQuery(selection)
-	rows, err := tx.Query(ctx, fmt.Sprintf(statsDaySQL, q.where), q.args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	var days []leads.DayCount
-	contacted := 0
-	for rows.Next() {
-		var d leads.DayCount
-		if err := rows.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		contacted += d.Contacted
-		days = append(days, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
+// statsReader is a leads.StatsReader in a read-only transaction.
+type statsReader struct{ tx pgx.Tx }
 
-	// The overdue leads of the overdue time's own day, by centre.
-	onDay := selection
-	onDay.OverdueBefore = &overdueBefore
-	if start := leads.DayStart(overdueBefore); onDay.CreatedFrom == nil || onDay.CreatedFrom.Before(start) {
-		onDay.CreatedFrom = &start
-	}
-	q = newListQuery(onDay)
-	rows, err = tx.Query(ctx, `SELECT COALESCE(center_id, ''), count(*) FROM leads`+q.where+` GROUP BY center_id`, q.args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	overdueOnDay := map[string]int{}
-	for rows.Next() {
-		var centre string
-		var n int
-		if err := rows.Scan(&centre, &n); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		overdueOnDay[centre] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	weeks, err := leads.WeekAggregates(days, overdueBefore, overdueOnDay)
-	if err != nil {
-		return nil, nil, err
-	}
+func (r statsReader) DayCounts(ctx context.Context, f leads.ListFilter) ([]leads.DayCount, error) {
+	q := newListQuery(f)
+	rows, _ := r.tx.Query(ctx, fmt.Sprintf(statsDaySQL, q.where), q.args...)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (d leads.DayCount, err error) {
+		err = row.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted)
+		return d, err
+	})
+}
 
-	// The delays at the ranks the percentiles need, each run of ranks read in
-	// the order of idx_leads_first_contact.
-	delays := map[int]int64{}
-	for _, run := range leads.RankRuns(contacted) {
-		q = newListQuery(selection)
-		where := andWhere(q.where, "contacted_at IS NOT NULL")
-		limit, offset := q.arg(run[1]), q.arg(run[0])
-		rows, err := tx.Query(ctx, `SELECT `+firstContactSeconds+` FROM leads`+where+
-			` ORDER BY `+firstContactSeconds+` LIMIT `+limit+` OFFSET `+offset, q.args...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for rank := run[0]; rows.Next(); rank++ {
-			var d int64
-			if err := rows.Scan(&d); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			delays[rank] = d
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
-	}
-	return weeks, delays, nil
+func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map[string]int, error) {
+	q := newListQuery(f)
+	by := map[string]int{}
+	rows, _ := r.tx.Query(ctx, `SELECT COALESCE(center_id, ''), count(*) FROM leads`+q.where+` GROUP BY center_id`, q.args...)
+	var centre string
+	var n int
+	_, err := pgx.ForEachRow(rows, []any{&centre, &n}, func() error {
+		by[centre] = n
+		return nil
+	})
+	return by, err
+}
+
+// FirstContactDelays reads in the order of idx_leads_first_contact.
+func (r statsReader) FirstContactDelays(ctx context.Context, f leads.ListFilter, offset, limit int) ([]int64, error) {
+	q := newListQuery(f)
+	where := andWhere(q.where, "contacted_at IS NOT NULL")
+	lim, off := q.arg(limit), q.arg(offset)
+	rows, _ := r.tx.Query(ctx, `SELECT `+firstContactSeconds+` FROM leads`+where+
+		` ORDER BY `+firstContactSeconds+` LIMIT `+lim+` OFFSET `+off, q.args...)
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // andWhere adds a condition to a WHERE clause that may be empty.

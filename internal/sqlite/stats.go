@@ -23,26 +23,26 @@ const statsDaySQL = `SELECT substr(created_at, 1, 10), COALESCE(center_id, ''), 
 // found.
 const firstContactSeconds = `(unixepoch(substr(contacted_at, 1, 19)) - unixepoch(substr(created_at, 1, 19)) - (substr(contacted_at, 21, 6) < substr(created_at, 21, 6)))`
 
-// Stats counts the selection by day (folded into weeks by the domain), the
-// overdue leads of the overdue time's own day, and reads the first-contact
-// delays at the ranks the percentiles need, in one read transaction.
+// Stats reads the figures through leads.ReadStats in one read transaction.
 func (s *Store) Stats(ctx context.Context, f leads.StatsFilter, overdueBefore time.Time) ([]leads.WeekAggregate, map[int]int64, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: stats: %w", err)
 	}
 	defer tx.Rollback()
-	weeks, delays, err := stats(ctx, tx, f, overdueBefore)
+	weeks, delays, err := leads.ReadStats(ctx, statsReader{tx}, f, overdueBefore)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: stats: %w", err)
 	}
 	return weeks, delays, nil
 }
 
-func stats(ctx context.Context, tx *sql.Tx, f leads.StatsFilter, overdueBefore time.Time) ([]leads.WeekAggregate, map[int]int64, error) {
-	selection := leads.ListFilter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, CenterID: f.CenterID, CourseID: f.CourseID}
-	q := newListQuery(selection)
-	// The same range on the index's day key, so that a range seeks the index.
+// statsReader is a leads.StatsReader in a read transaction.
+type statsReader struct{ tx *sql.Tx }
+
+func (r statsReader) DayCounts(ctx context.Context, f leads.ListFilter) ([]leads.DayCount, error) {
+	q := newListQuery(f)
+	// The range again on the index's day key, so that a range seeks the index.
 	where := q.where
 	if f.CreatedFrom != nil {
 		where = andWhere(where, "substr(created_at, 1, 10) >= "+q.arg(f.CreatedFrom.UTC().Format(time.DateOnly)))
@@ -50,82 +50,59 @@ func stats(ctx context.Context, tx *sql.Tx, f leads.StatsFilter, overdueBefore t
 	if f.CreatedTo != nil {
 		where = andWhere(where, "substr(created_at, 1, 10) <= "+q.arg(f.CreatedTo.UTC().Format(time.DateOnly)))
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(statsDaySQL, where), q.args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	var days []leads.DayCount
-	contacted := 0
-	for rows.Next() {
-		var d leads.DayCount
-		if err := rows.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		contacted += d.Contacted
-		days = append(days, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
+	return scanAll(ctx, r.tx, fmt.Sprintf(statsDaySQL, where), q.args, func(rows *sql.Rows) (d leads.DayCount, err error) {
+		err = rows.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted)
+		return d, err
+	})
+}
 
-	// The overdue leads of the overdue time's own day, by centre.
-	onDay := selection
-	onDay.OverdueBefore = &overdueBefore
-	if start := leads.DayStart(overdueBefore); onDay.CreatedFrom == nil || onDay.CreatedFrom.Before(start) {
-		onDay.CreatedFrom = &start
+func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map[string]int, error) {
+	q := newListQuery(f)
+	type count struct {
+		centre string
+		n      int
 	}
-	q = newListQuery(onDay)
-	rows, err = tx.QueryContext(ctx, `SELECT COALESCE(center_id, ''), count(*) FROM leads`+q.where+` GROUP BY center_id`, q.args...)
-	if err != nil {
-		return nil, nil, err
+	counts, err := scanAll(ctx, r.tx, `SELECT COALESCE(center_id, ''), count(*) FROM leads`+q.where+` GROUP BY center_id`, q.args,
+		func(rows *sql.Rows) (c count, err error) {
+			err = rows.Scan(&c.centre, &c.n)
+			return c, err
+		})
+	by := map[string]int{}
+	for _, c := range counts {
+		by[c.centre] = c.n
 	}
-	overdueOnDay := map[string]int{}
-	for rows.Next() {
-		var centre string
-		var n int
-		if err := rows.Scan(&centre, &n); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		overdueOnDay[centre] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	weeks, err := leads.WeekAggregates(days, overdueBefore, overdueOnDay)
-	if err != nil {
-		return nil, nil, err
-	}
+	return by, err
+}
 
-	// The delays at the ranks the percentiles need, each run of ranks read in
-	// the order of idx_leads_first_contact.
-	delays := map[int]int64{}
-	for _, run := range leads.RankRuns(contacted) {
-		q = newListQuery(selection)
-		where := andWhere(q.where, "contacted_at IS NOT NULL")
-		limit, offset := q.arg(run[1]), q.arg(run[0])
-		rows, err := tx.QueryContext(ctx, `SELECT `+firstContactSeconds+` FROM leads`+where+
-			` ORDER BY `+firstContactSeconds+` LIMIT `+limit+` OFFSET `+offset, q.args...)
+// FirstContactDelays reads in the order of idx_leads_first_contact.
+func (r statsReader) FirstContactDelays(ctx context.Context, f leads.ListFilter, offset, limit int) ([]int64, error) {
+	q := newListQuery(f)
+	where := andWhere(q.where, "contacted_at IS NOT NULL")
+	lim, off := q.arg(limit), q.arg(offset)
+	return scanAll(ctx, r.tx, `SELECT `+firstContactSeconds+` FROM leads`+where+
+		` ORDER BY `+firstContactSeconds+` LIMIT `+lim+` OFFSET `+off, q.args,
+		func(rows *sql.Rows) (d int64, err error) {
+			err = rows.Scan(&d)
+			return d, err
+		})
+}
+
+// scanAll runs a query and scans each row with scan.
+func scanAll[T any](ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		for rank := run[0]; rows.Next(); rank++ {
-			var d int64
-			if err := rows.Scan(&d); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			delays[rank] = d
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
+		out = append(out, v)
 	}
-	return weeks, delays, nil
+	return out, rows.Err()
 }
 
 // andWhere adds a condition to a WHERE clause that may be empty.
