@@ -27,6 +27,9 @@ import (
 type Config struct {
 	Addr        string // LEADS_ADDR, --addr
 	DatabaseURL string // LEADS_DATABASE_URL, --database-url
+	// DBMaxConns sizes PostgreSQL's connection pool; 0 sizes it from the
+	// machine and the server (LEADS_DB_MAX_CONNS, --db-max-conns).
+	DBMaxConns int
 	JWTSecret   string // LEADS_JWT_SECRET, --jwt-secret
 	JWKSURL     string // LEADS_JWKS_URL, --jwks-url
 	NoMigrate   bool   // --no-migrate
@@ -102,6 +105,13 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 			}
 			*v.dst = d
 		}
+	}
+	if s := strings.TrimSpace(getenv("LEADS_DB_MAX_CONNS")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("LEADS_DB_MAX_CONNS=%q: want a number of connections, 1 or more", s))
+		}
+		c.DBMaxConns = n
 	}
 	if s := strings.TrimSpace(getenv("LEADS_NUDGE_MAX")); s != "" {
 		n, err := strconv.Atoi(s)
@@ -189,6 +199,14 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 	}
 	if which&flagDatabaseURL != 0 {
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://… (LEADS_DATABASE_URL)")
+		fs.Func("db-max-conns", "size of PostgreSQL's connection pool; unset: from the cores and the server (LEADS_DB_MAX_CONNS)", func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return errors.New("want a number of connections, 1 or more")
+			}
+			c.DBMaxConns = n
+			return nil
+		})
 	}
 	if which&flagJWTSecret != 0 {
 		// The default is not shown in -help: it is a secret.
@@ -224,6 +242,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.String("jwt_secret", mask(c.JWTSecret)),
 		slog.String("jwks_url", redactURL(c.JWKSURL)),
 		slog.Bool("no_migrate", c.NoMigrate),
@@ -301,8 +320,10 @@ func resetDemo(databaseURL string) error {
 }
 
 // openStore opens the engine a database URL names: sqlite:PATH or
-// postgres://… (postgresql://…).
-func openStore(ctx context.Context, databaseURL string) (store, error) {
+// postgres://… (postgresql://…). maxConns, when not 0, sizes PostgreSQL's pool
+// (it overrides the URL's pool_max_conns; SQLite has one writer and a read
+// pool of its own).
+func openStore(ctx context.Context, databaseURL string, maxConns int) (store, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(databaseURL, "sqlite:")
@@ -315,6 +336,13 @@ func openStore(ctx context.Context, databaseURL string) (store, error) {
 		}
 		return s, nil
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		if maxConns > 0 {
+			sized, err := withPoolSize(databaseURL, maxConns)
+			if err != nil {
+				return nil, fmt.Errorf("open PostgreSQL database %s: %w", redactURL(databaseURL), err)
+			}
+			databaseURL = sized
+		}
 		s, err := postgres.Open(ctx, databaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database %s: %w", redactURL(databaseURL), err)
@@ -324,4 +352,16 @@ func openStore(ctx context.Context, databaseURL string) (store, error) {
 		scheme, _, _ := strings.Cut(databaseURL, ":")
 		return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite:PATH or postgres://…", scheme)
 	}
+}
+
+// withPoolSize sets pgxpool's pool_max_conns in a PostgreSQL URL.
+func withPoolSize(databaseURL string, n int) (string, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", errors.New("the URL does not parse")
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(n))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

@@ -186,18 +186,19 @@ func TestConfig(t *testing.T) {
 				"LEADS_JWKS_URL": "https://idp/jwks", "LEADS_CONTACT_WITHIN": "4h", "LEADS_SMTP_URL": "smtp://u:pw@mail:587",
 				"LEADS_MAIL_FROM": "desk@example.org", "LEADS_NOTIFY_EMAIL": "team@example.org", "LEADS_PUBLIC_URL": "https://leads.example.org",
 				"LEADS_NUDGE_AFTER": "48h", "LEADS_NUDGE_MAX": "3", "LEADS_WEBHOOK_ALLOW_PRIVATE": "true",
-				"LEADS_TRUSTED_ORIGINS": "https://desk.example.org", "LEADS_RATE_LIMIT": "off", "LEADS_TRUSTED_PROXIES": "10.0.0.0/8"},
+				"LEADS_TRUSTED_ORIGINS": "https://desk.example.org", "LEADS_RATE_LIMIT": "off", "LEADS_TRUSTED_PROXIES": "10.0.0.0/8",
+				"LEADS_DB_MAX_CONNS": "24"},
 			nil,
 			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks", ContactWithin: 4 * time.Hour,
 				SMTPURL: "smtp://u:pw@mail:587", MailFrom: "desk@example.org", NotifyEmail: "team@example.org", PublicURL: "https://leads.example.org",
 				NudgeAfter: 48 * time.Hour, NudgeMax: 3, AllowPrivate: true, TrustedOrigins: "https://desk.example.org",
-				TrustedProxies: "10.0.0.0/8"}},
+				TrustedProxies: "10.0.0.0/8", DBMaxConns: 24}},
 		{"flags override the environment",
 			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "sqlite:a.db", "LEADS_JWT_SECRET": "s1", "LEADS_CONTACT_WITHIN": "4h"},
 			[]string{"--addr", "127.0.0.1:0", "--database-url", "sqlite:b.db", "--jwt-secret", "s2", "--jwks-url", "http://x/jwks",
-				"--no-migrate", "--demo", "--contact-within", "90m", "--rate-limit", "2.5/s,5"},
+				"--no-migrate", "--demo", "--contact-within", "90m", "--rate-limit", "2.5/s,5", "--db-max-conns", "6"},
 			Config{Addr: "127.0.0.1:0", DatabaseURL: "sqlite:b.db", JWTSecret: "s2", JWKSURL: "http://x/jwks", NoMigrate: true, Demo: true,
-				ContactWithin: 90 * time.Minute, NudgeAfter: 72 * time.Hour, NudgeMax: 2, RateLimit: web.RateLimit{Rate: 2.5, Burst: 5}}},
+				ContactWithin: 90 * time.Minute, NudgeAfter: 72 * time.Hour, NudgeMax: 2, RateLimit: web.RateLimit{Rate: 2.5, Burst: 5}, DBMaxConns: 6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,6 +228,7 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		"LEADS_CONTACT_WITHIN":        {"soon", "-1h", "0"},
 		"LEADS_NUDGE_AFTER":           {"later"},
 		"LEADS_NUDGE_MAX":             {"-1", "two"},
+		"LEADS_DB_MAX_CONNS":          {"0", "-3", "many"},
 		"LEADS_WEBHOOK_ALLOW_PRIVATE": {"maybe"},
 		"LEADS_RATE_LIMIT":            {"10", "10/s", "fast", "0/s,30", "10/s,0", "-1/s,5", "NaN/s,3", "10/m,30"},
 	} {
@@ -234,6 +236,19 @@ func TestConfigRefusesBadValues(t *testing.T) {
 			if _, err := configFromEnv(envFrom(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
 				t.Errorf("%s=%s: %v, want an error naming it", name, v, err)
 			}
+		}
+	}
+}
+
+func TestWithPoolSize(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u@db/leads":                             "postgres://u@db/leads?pool_max_conns=12",
+		"postgres://u@db/leads?sslmode=disable":             "postgres://u@db/leads?pool_max_conns=12&sslmode=disable",
+		"postgres://u@db/leads?pool_max_conns=4&x=1":        "postgres://u@db/leads?pool_max_conns=12&x=1",
+		"postgresql://u:p%40ss@db:5433/leads?search_path=a": "postgresql://u:p%40ss@db:5433/leads?pool_max_conns=12&search_path=a",
+	} {
+		if got, err := withPoolSize(in, 12); err != nil || got != want {
+			t.Errorf("withPoolSize(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,24 +48,35 @@ var _ leads.Store = (*Store)(nil)
 
 // Open connects to the database at url (postgres://…). Pool settings such as
 // pool_max_conns and run-time parameters such as search_path may be given in
-// the URL. It does not migrate; call MigrateUp.
+// the URL. Without pool_max_conns the pool is sized by PoolSize. It does not
+// migrate; call MigrateUp.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
 	}
-	if !strings.Contains(url, "pool_max_conns") {
-		// pgxpool's default (4 here) starves concurrent saves, and the job
-		// queue holds one connection to LISTEN; pool_max_conns overrides.
-		cfg.MaxConns = defaultMaxConns
+	sized := strings.Contains(url, "pool_max_conns")
+	if !sized {
+		cfg.MaxConns = PoolSize(runtime.GOMAXPROCS(0), 0)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	var available int
+	err = pool.QueryRow(ctx, `SELECT current_setting('max_connections')::int
+		- current_setting('superuser_reserved_connections')::int`).Scan(&available)
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if n := PoolSize(runtime.GOMAXPROCS(0), available); !sized && n < cfg.MaxConns {
+		// The server has fewer connections to spare than the cores ask for.
+		pool.Close()
+		cfg.MaxConns = n
+		if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("postgres: open: %w", err)
+		}
 	}
 	inserter, err := river.NewClient(riverpgxv5.New(nil), &river.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -118,8 +130,20 @@ func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
 	return p, func() { p.Close() }, nil
 }
 
-// defaultMaxConns is the pool's size unless the URL says pool_max_conns.
-const defaultMaxConns = 16
+// PoolSize is the pool's size unless the URL says pool_max_conns: eight
+// connections a core, from 16 to 64, since a save spends most of its time
+// waiting for PostgreSQL's commit rather than on a core (pgxpool's own
+// default, one a core with at least 4, left saves queueing for a connection
+// while PostgreSQL idled; the job queue also holds one to LISTEN); and at
+// most a quarter of the connections the server can give (available; 0 when
+// not known), so that four instances and the operators' tools fit.
+func PoolSize(cores, available int) int32 {
+	n := min(max(8*cores, 16), 64)
+	if available > 0 {
+		n = min(n, max(available/4, 2))
+	}
+	return int32(n)
+}
 
 // SQLSTATE codes the store acts on.
 const (

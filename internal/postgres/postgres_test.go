@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -281,5 +282,51 @@ func TestCountsUnderConcurrentMoves(t *testing.T) {
 	}
 	if total != users {
 		t.Errorf("%d leads in total, want %d", total, users)
+	}
+}
+
+func TestPoolSize(t *testing.T) {
+	cases := []struct {
+		cores, available int
+		want             int32
+	}{
+		{1, 0, 16},
+		{2, 97, 16}, // PostgreSQL's default max_connections 100, 3 reserved
+		{4, 497, 32},
+		{16, 0, 64},
+		{16, 997, 64},
+		{8, 40, 10}, // a small server: a quarter of it
+		{2, 5, 2},   // never fewer than two
+	}
+	for _, c := range cases {
+		if got := PoolSize(c.cores, c.available); got != c.want {
+			t.Errorf("PoolSize(%d cores, %d available) = %d, want %d", c.cores, c.available, got, c.want)
+		}
+	}
+}
+
+// TestOpenSizesPool opens a store without pool_max_conns and with it.
+func TestOpenSizesPool(t *testing.T) {
+	s := openFresh(t)
+	var available int
+	if err := s.pool.QueryRow(t.Context(), `SELECT current_setting('max_connections')::int
+		- current_setting('superuser_reserved_connections')::int`).Scan(&available); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.pool.Config().MaxConns, PoolSize(runtime.GOMAXPROCS(0), available); got != want {
+		t.Errorf("pool of %d connections, want %d", got, want)
+	}
+	url := s.pool.Config().ConnString()
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	named, err := Open(t.Context(), url+sep+"pool_max_conns=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer named.Close()
+	if got := named.pool.Config().MaxConns; got != 3 {
+		t.Errorf("pool_max_conns=3 gave a pool of %d", got)
 	}
 }
