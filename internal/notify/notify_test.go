@@ -440,13 +440,23 @@ func TestWebhooks(t *testing.T) {
 			if !types["lead.created"] || !types["lead.assigned"] {
 				t.Errorf("events %v, want lead.created and lead.assigned", types)
 			}
-			log, err := e.st.Deliveries(ctx, "crm", 100)
+			// The worker writes an attempt to the log after the receiver has
+			// answered it: wait for the log to hold every delivery seen.
+			var log []leads.Delivery
+			var err error
 			attempts := map[string]string{} // message id -> "attempt:status ..."
-			for _, d := range log {
-				if d.StatusCode != nil {
-					attempts[d.MessageID] += fmt.Sprintf(" %d:%d", d.Attempt, *d.StatusCode)
+			waitFor(t, "the delivery log", 20*time.Second, func() bool {
+				log, err = e.st.Deliveries(ctx, "crm", 100)
+				clear(attempts)
+				recorded := 0
+				for _, d := range log {
+					if d.StatusCode != nil {
+						attempts[d.MessageID] += fmt.Sprintf(" %d:%d", d.Attempt, *d.StatusCode)
+						recorded++
+					}
 				}
-			}
+				return err != nil || recorded >= len(ds)
+			})
 			if err != nil || len(log) != len(ds) || attempts[retried[0].header.Get("webhook-id")] != " 2:200 1:500" {
 				t.Errorf("delivery log %v, %v", attempts, err)
 			}

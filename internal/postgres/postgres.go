@@ -55,7 +55,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
 	}
-	sized := strings.Contains(url, "pool_max_conns")
+	return openConfig(ctx, cfg, strings.Contains(url, "pool_max_conns"))
+}
+
+// openConfig opens a store on a parsed pool configuration; sized says that
+// its MaxConns was given.
+func openConfig(ctx context.Context, cfg *pgxpool.Config, sized bool) (*Store, error) {
 	if !sized {
 		cfg.MaxConns = PoolSize(runtime.GOMAXPROCS(0), 0)
 	}
