@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // leadColumns is the column list every lead query returns, in scanLead's order.
@@ -26,15 +27,7 @@ func leadValues(l leads.Lead) []any {
 		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, l.LastSavedAt, string(l.Status), l.Source,
 		l.Notes, l.ContactedAt, l.ContactedBy, l.ConvertedAt, l.ConvertedToStudentID,
 		l.CreatedAt, l.UpdatedAt,
-		l.PaymentPlan, l.AssignedTo, l.AssignedAt, nullIfEmpty(l.AssignedHow), l.StepReached, l.UnsubscribedAt}
-}
-
-// nullIfEmpty stores "" as NULL.
-func nullIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
+		l.PaymentPlan, l.AssignedTo, l.AssignedAt, schema.NullIfEmpty(l.AssignedHow), l.StepReached, l.UnsubscribedAt}
 }
 
 // scanLead reads one row of leadColumns, after the extra leading columns of

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // listQuery is the WHERE and ORDER BY of a list filter, with the arguments
@@ -87,13 +88,8 @@ func newListQuery(f leads.ListFilter) listQuery {
 // characters or more; shorter texts match most leads anyway). q is literal:
 // LIKE's wildcards are escaped.
 func (q *listQuery) search(text string) string {
-	like := q.arg("%" + escapeLike(text) + "%")
+	like := q.arg("%" + schema.EscapeLike(text) + "%")
 	return "(full_name ILIKE " + like + " OR email ILIKE " + like + " OR phone ILIKE " + like + ")"
-}
-
-// escapeLike makes s match itself in a LIKE pattern (whose escape is '\').
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // ListLeads returns a page of leads and the exact total. Each row carries the

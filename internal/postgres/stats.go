@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // statsDaySQL counts a selection of leads by UTC day, centre, status and step
@@ -65,17 +66,9 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 // FirstContactDelays reads in the order of idx_leads_first_contact.
 func (r statsReader) FirstContactDelays(ctx context.Context, f leads.ListFilter, offset, limit int) ([]int64, error) {
 	q := newListQuery(f)
-	where := andWhere(q.where, "contacted_at IS NOT NULL")
+	where := schema.AndWhere(q.where, "contacted_at IS NOT NULL")
 	lim, off := q.arg(limit), q.arg(offset)
 	rows, _ := r.tx.Query(ctx, `SELECT `+firstContactSeconds+` FROM leads`+where+
 		` ORDER BY `+firstContactSeconds+` LIMIT `+lim+` OFFSET `+off, q.args...)
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
-}
-
-// andWhere adds a condition to a WHERE clause that may be empty.
-func andWhere(where, cond string) string {
-	if where == "" {
-		return " WHERE " + cond
-	}
-	return where + " AND " + cond
 }

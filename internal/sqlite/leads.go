@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // leadColumns is the column list every lead query returns, in scanLead's order.
@@ -26,16 +27,8 @@ func leadValues(l leads.Lead) []any {
 		l.GuardianPhone, l.GuardianEmail, l.GuardianAddress, l.OnboardingStep, timeText(l.LastSavedAt), string(l.Status), l.Source,
 		l.Notes, optTimeText(l.ContactedAt), l.ContactedBy, optTimeText(l.ConvertedAt), l.ConvertedToStudentID,
 		timeText(l.CreatedAt), timeText(l.UpdatedAt),
-		l.PaymentPlan, l.AssignedTo, optTimeText(l.AssignedAt), nullIfEmpty(l.AssignedHow), l.StepReached,
+		l.PaymentPlan, l.AssignedTo, optTimeText(l.AssignedAt), schema.NullIfEmpty(l.AssignedHow), l.StepReached,
 		optTimeText(l.UnsubscribedAt)}
-}
-
-// nullIfEmpty stores "" as NULL.
-func nullIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 type scanner interface{ Scan(dest ...any) error }

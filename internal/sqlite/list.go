@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // listQuery is the WHERE and ORDER BY of a list filter, with the arguments
@@ -93,13 +94,8 @@ func (q *listQuery) search(text string) string {
 		phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 		return "rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH " + q.arg(phrase) + ")"
 	}
-	like := q.arg("%" + escapeLike(text) + "%")
+	like := q.arg("%" + schema.EscapeLike(text) + "%")
 	return "(full_name LIKE " + like + ` ESCAPE '\' OR email LIKE ` + like + ` ESCAPE '\' OR phone LIKE ` + like + ` ESCAPE '\')`
-}
-
-// escapeLike makes s match itself in a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // ListLeads returns a page of leads and the exact total. Each row carries the

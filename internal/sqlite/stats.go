@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // statsDaySQL counts a selection of leads by UTC day, centre, status and step
@@ -45,10 +46,10 @@ func (r statsReader) DayCounts(ctx context.Context, f leads.ListFilter) ([]leads
 	// The range again on the index's day key, so that a range seeks the index.
 	where := q.where
 	if f.CreatedFrom != nil {
-		where = andWhere(where, "substr(created_at, 1, 10) >= "+q.arg(f.CreatedFrom.UTC().Format(time.DateOnly)))
+		where = schema.AndWhere(where, "substr(created_at, 1, 10) >= "+q.arg(f.CreatedFrom.UTC().Format(time.DateOnly)))
 	}
 	if f.CreatedTo != nil {
-		where = andWhere(where, "substr(created_at, 1, 10) <= "+q.arg(f.CreatedTo.UTC().Format(time.DateOnly)))
+		where = schema.AndWhere(where, "substr(created_at, 1, 10) <= "+q.arg(f.CreatedTo.UTC().Format(time.DateOnly)))
 	}
 	return scanAll(ctx, r.tx, fmt.Sprintf(statsDaySQL, where), q.args, func(rows *sql.Rows) (d leads.DayCount, err error) {
 		err = rows.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted)
@@ -77,7 +78,7 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 // FirstContactDelays reads in the order of idx_leads_first_contact.
 func (r statsReader) FirstContactDelays(ctx context.Context, f leads.ListFilter, offset, limit int) ([]int64, error) {
 	q := newListQuery(f)
-	where := andWhere(q.where, "contacted_at IS NOT NULL")
+	where := schema.AndWhere(q.where, "contacted_at IS NOT NULL")
 	lim, off := q.arg(limit), q.arg(offset)
 	return scanAll(ctx, r.tx, `SELECT `+firstContactSeconds+` FROM leads`+where+
 		` ORDER BY `+firstContactSeconds+` LIMIT `+lim+` OFFSET `+off, q.args,
@@ -103,12 +104,4 @@ func scanAll[T any](ctx context.Context, tx *sql.Tx, query string, args []any, s
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// andWhere adds a condition to a WHERE clause that may be empty.
-func andWhere(where, cond string) string {
-	if where == "" {
-		return " WHERE " + cond
-	}
-	return where + " AND " + cond
 }

@@ -337,7 +337,7 @@ func testSaveMatchesApply(t *testing.T, open Opener) {
 			CenterName: pick("Payload Centre"), StudentAddress: pick("1 Main St", "2 Side St"),
 			CourseID: pick("k2", "nope"), CourseName: pick("Payload Course"), GuardianName: pick("Jane", "John"),
 			GuardianPhone: pick("+2348011111111"), GuardianEmail: pick("g@example.com"), GuardianAddress: pick("3 Far St"),
-			Source: pick("web", "mobile"),
+			Source: pick("web", "mobile"), PaymentPlan: pick("full", "instalments"),
 		}
 		if b := pick("t", "f"); b != nil {
 			in.HasGuardian = ptr(*b == "t")
