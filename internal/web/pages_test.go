@@ -26,6 +26,7 @@ type pageEnv struct {
 	t       *testing.T
 	store   leads.Store
 	handler http.Handler
+	api     *apiDoc
 }
 
 func newPageEnv(t *testing.T, st leads.Store, demo bool) *pageEnv {
@@ -39,7 +40,7 @@ func newPageEnv(t *testing.T, st leads.Store, demo bool) *pageEnv {
 		}}
 	}
 	seedBrowserData(t, st)
-	return &pageEnv{t: t, store: st, handler: NewServer(cfg).Handler()}
+	return &pageEnv{t: t, store: st, handler: NewServer(cfg).Handler(), api: loadAPIDoc(t)}
 }
 
 // cookieFor mints a token for sub and returns it as the accessToken cookie.
@@ -65,10 +66,25 @@ func (e *pageEnv) send(method, path string, c *http.Cookie, ctype, body string) 
 	return e.serve(r)
 }
 
-// serve sends r to the server and returns its answer.
+// serve sends r to the server and returns its answer, after checking both
+// against openapi.json as env.do does.
 func (e *pageEnv) serve(r *http.Request) *http.Response {
+	e.t.Helper()
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	checked := r.Clone(r.Context())
+	checked.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, r)
+	if err := e.api.check(checked, response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}); err != nil {
+		e.t.Error(err)
+	}
 	return rec.Result()
 }
 
