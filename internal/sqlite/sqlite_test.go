@@ -849,8 +849,9 @@ func TestWriteConcurrentMixed(t *testing.T) {
 }
 
 // TestStatsPlans holds the stats to the indexes made for them: the day
-// counts come off idx_leads_stats in group order (no sort), and a percentile
-// is an ordered read of idx_leads_first_contact. An edit to one of the
+// counts come off idx_leads_stats in group order (no sort), the overdue
+// leads are counted from idx_leads_overdue alone, and a percentile is an
+// ordered read of idx_leads_first_contact. An edit to one of the
 // expressions that lost its index would pass every other test and take
 // seconds at a million leads.
 func TestStatsPlans(t *testing.T) {
@@ -860,6 +861,7 @@ func TestStatsPlans(t *testing.T) {
 	}{
 		{"days", fmt.Sprintf(statsDaySQL, ""), "USING COVERING INDEX idx_leads_stats"},
 		{"days in a range", fmt.Sprintf(statsDaySQL, " WHERE created_at >= ?1 AND substr(created_at, 1, 10) >= ?2"), "USING COVERING INDEX idx_leads_stats"},
+		{"overdue", `SELECT count(*) FROM leads WHERE status = 'PENDING' AND contacted_at IS NULL AND created_at < ?1`, "USING COVERING INDEX idx_leads_overdue"},
 		{"delays", `SELECT ` + firstContactSeconds + ` FROM leads WHERE contacted_at IS NOT NULL ORDER BY ` + firstContactSeconds + ` LIMIT 2 OFFSET 10`, "idx_leads_first_contact"},
 	}
 	for _, c := range cases {
