@@ -1,7 +1,8 @@
 // Package schema runs a storage engine's embedded, numbered migrations with goose.
 // Each engine builds the goose provider for its own database (dialect, locking);
 // the steps and the refusal of a newer schema are the same for both, so they
-// live here once.
+// live here once, with the few SQL text helpers both engines write alike
+// (sqltext.go).
 package schema
 
 import (
