@@ -181,3 +181,50 @@ func TestFrontendRoute(t *testing.T) {
 		})
 	})
 }
+
+// The payment plan chosen on step 3 is saved with the lead (issue 12): a save
+// stores it, GET returns it to the applicant and to staff, a save without it
+// keeps it, and a later choice replaces it.
+func TestSavePaymentPlan(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		e.seed(context.Background())
+		tok := e.token("stu-1", auth.RoleStudent)
+		staff := e.token("staff-1", auth.RoleStaff)
+		save := func(name, body string, status int, want ...string) scenario {
+			return scenario{name: name, req: request{method: "POST", path: savePath, token: tok, body: body}, status: status, want: want}
+		}
+		me := func(name string, want ...string) scenario {
+			return scenario{name: name, req: request{method: "GET", path: "/leads/me", token: tok}, status: http.StatusOK, want: want}
+		}
+		e.runAll(t, []scenario{
+			save("a save without a plan stores none", `{"step":1}`, http.StatusCreated, `"paymentPlan":null`),
+			save("a save with a plan stores it", `{"step":3,"paymentPlan":"instalments"}`, http.StatusOK, `"paymentPlan":"instalments"`),
+			me("GET /leads/me returns it", `"paymentPlan":"instalments"`, `"onboardingStep":3`),
+			save("a save without a plan keeps it", `{"profile":{"studentAddress":"1 Road"}}`, http.StatusOK, `"paymentPlan":"instalments"`),
+			save("null keeps it too", `{"paymentPlan":null}`, http.StatusOK, `"paymentPlan":"instalments"`),
+			save("a new choice replaces it", `{"paymentPlan":"full"}`, http.StatusOK, `"paymentPlan":"full"`),
+			me("GET /leads/me returns the new one", `"paymentPlan":"full"`),
+		})
+
+		var l leads.Lead
+		e.do(request{method: "GET", path: "/leads/me", token: tok}).data(t, &l)
+		if l.PaymentPlan == nil || *l.PaymentPlan != "full" {
+			t.Fatalf("GET /leads/me: paymentPlan %v, want full", deref(l.PaymentPlan))
+		}
+		stored, err := e.store.LeadByUser(context.Background(), "stu-1")
+		if err != nil || stored.PaymentPlan == nil || *stored.PaymentPlan != "full" {
+			t.Errorf("stored lead: paymentPlan %v (err %v), want full", deref(stored.PaymentPlan), err)
+		}
+		e.run(t, scenario{name: "staff see it", req: request{method: "GET", path: "/leads/" + l.ID, token: staff},
+			status: http.StatusOK, want: []string{`"paymentPlan":"full"`}})
+
+		// The page's own route (what onboarding.js posts) stores it as well.
+		e.run(t, scenario{name: "the frontend route stores it",
+			req:    request{method: "POST", path: "/api/onboarding/save-lead", cookie: tok, body: `{"paymentPlan":"instalments"}`},
+			status: http.StatusOK, want: []string{`"paymentPlan":"instalments"`}})
+		if got, err := e.store.Lead(context.Background(), l.ID); err != nil || deref(got.PaymentPlan) != "instalments" {
+			t.Errorf("after the frontend save: paymentPlan %v (err %v), want instalments", deref(got.PaymentPlan), err)
+		}
+	})
+}

@@ -138,6 +138,9 @@ func TestBrowserFinishConvertsTheLead(t *testing.T) {
 		if l.CourseID == nil || *l.CourseID != "web-dev" || l.OnboardingStep != 3 {
 			t.Errorf("lead after Finish: course %v step %d, want web-dev at step 3", deref(l.CourseID), l.OnboardingStep)
 		}
+		if deref(l.PaymentPlan) != "instalments" {
+			t.Errorf("lead after Finish: payment plan %q, want the instalments chosen on step 3", deref(l.PaymentPlan))
+		}
 		checkStep1(t, l, s)
 		if eval[bool](e, `localStorage.getItem(`+formKey+`) !== null || localStorage.getItem(`+pendingKey+`) !== null`) {
 			t.Error("the finished form is still in localStorage")
