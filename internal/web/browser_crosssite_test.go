@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -102,6 +103,20 @@ func TestBrowserCrossSiteFormsRefused(t *testing.T) {
 				})
 				return err
 			}))
+			// A staff member to assign and a student to convert to, so the
+			// forged assign and convert forms name what the desk would accept.
+			now := leads.Timestamp(time.Now())
+			if _, err := leads.PutStaff(ctx, st, leads.Staff{ID: "staff-y", FullName: "Yemi Staff", Email: "yemi@example.com",
+				CenterIDs: []string{"abuja-center"}, Active: true}, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.PutStudent(ctx, leads.Student{ID: "student-x"}, now); err != nil {
+				t.Fatal(err)
+			}
+			before, err := st.Lead(ctx, lead.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			lead.Status = leads.StatusPending
 			for _, form := range []struct {
 				name   string
@@ -109,7 +124,9 @@ func TestBrowserCrossSiteFormsRefused(t *testing.T) {
 			}{
 				{"note", map[string]string{"text": "forged note"}},
 				{"status", map[string]string{"status": "LOST", "reason": "forged"}},
-				{"call", map[string]string{"outcome": "NO_ANSWER", "text": "forged call"}},
+				{"call", map[string]string{"outcome": "no_answer", "text": "forged call"}},
+				{"assign", map[string]string{"staffId": "staff-y"}},
+				{"convert", map[string]string{"studentId": "student-x"}},
 			} {
 				got := attack(forgedForm(e.base+"/staff/leads/"+lead.ID+"/"+form.name, "application/x-www-form-urlencoded", form.fields))
 				if !strings.HasPrefix(got, "403 ") || !strings.Contains(got, "Cross-origin request refused") {
@@ -127,6 +144,18 @@ func TestBrowserCrossSiteFormsRefused(t *testing.T) {
 			}
 			if l, err := st.Lead(ctx, lead.ID); err != nil || l.Status != leads.StatusPending {
 				t.Errorf("after cross-site forms the lead is %v (%v), want PENDING", l.Status, err)
+			} else {
+				if l.AssignedTo != nil && *l.AssignedTo == "staff-y" {
+					t.Error("a cross-site assign form assigned the lead")
+				}
+				if l.ConvertedToStudentID != nil || l.ConvertedAt != nil {
+					t.Errorf("a cross-site convert form converted the lead to %v", deref(l.ConvertedToStudentID))
+				}
+				was, _ := json.Marshal(before)
+				is, _ := json.Marshal(l)
+				if string(was) != string(is) {
+					t.Errorf("cross-site forms changed the lead:\nbefore %s\nafter  %s", was, is)
+				}
 			}
 			fromOwnOrigin(forgedForm("/staff/leads/"+lead.ID+"/note", "application/x-www-form-urlencoded", map[string]string{"text": "a real note"}))
 			deadline := time.Now().Add(stepTimeout)

@@ -24,6 +24,19 @@ type unsubscribeView struct {
 // The token signs the lead id with the service's own key.
 func (s *Server) unsubscribe(p *pages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			// The body (a mail client's List-Unsubscribe=One-Click) is not
+			// needed, but keeps the rule for text like every input.
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			if err := r.ParseForm(); err != nil {
+				s.refuse(w, r, errUnreadable)
+				return
+			}
+			if field := badFormText(r.PostForm); field != "" {
+				s.refuse(w, r, leads.Invalid(leads.FieldError{Field: field, Message: leads.TextError}))
+				return
+			}
+		}
 		q := r.URL.Query()
 		leadID, token := q.Get("lead"), q.Get("token")
 		v := pageView{Title: "Reminders"}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -249,9 +251,19 @@ func (s *Server) staffLead(p *pages) http.Handler {
 		if !ok {
 			return
 		}
+		if v := r.URL.Query().Get("page"); v != "" {
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > maxLeadPage {
+				s.refuse(w, r, leads.Invalid(leads.FieldError{Field: "page", Message: fmt.Sprintf("must be an integer from 1 to %d", maxLeadPage)}))
+				return
+			}
+		}
 		s.renderLead(p, w, r, v, http.StatusOK, "", nil)
 	})
 }
+
+// maxLeadPage is the deepest page of a lead's timeline: (page − 1) × its
+// limit may be at most leads.MaxOffset.
+const maxLeadPage = leads.MaxOffset/leads.DefaultActivityLimit + 1
 
 // renderLead renders the lead's page with status; form and err say which
 // form failed and why (none when form is "").
@@ -269,7 +281,7 @@ func (s *Server) renderLead(p *pages, w http.ResponseWriter, r *http.Request, v 
 		return
 	}
 	page := 1
-	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 1 && n <= leads.MaxOffset/leads.DefaultActivityLimit {
+	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 1 && n <= maxLeadPage {
 		page = n
 	}
 	acts, err := s.store.Activities(ctx, id, page, leads.DefaultActivityLimit)
@@ -395,6 +407,12 @@ func (s *Server) staffAction(p *pages, form string) http.Handler {
 			s.renderLead(p, w, r, v, http.StatusBadRequest, form, errUnreadable)
 			return
 		}
+		// The API's parsers see JSON, whose encoder would quietly repair
+		// invalid UTF-8: the form's text is checked here, as it came.
+		if field := badFormText(r.PostForm); field != "" {
+			s.renderLead(p, w, r, v, http.StatusBadRequest, form, leads.Invalid(leads.FieldError{Field: field, Message: leads.TextError}))
+			return
+		}
 		id, ctx, now := r.PathValue("id"), r.Context(), leads.Timestamp(s.now())
 		body := func(fields map[string]any) []byte {
 			b, _ := json.Marshal(fields) // strings, nils and bools always encode
@@ -426,7 +444,11 @@ func (s *Server) staffAction(p *pages, form string) http.Handler {
 			}
 		case "assign":
 			var staffID *string
-			if staffID, err = leads.ParseAssign(body(map[string]any{"staffId": orNil("staffId")})); err == nil {
+			fields := map[string]any{} // no staffId at all is refused, as by the API; "" unassigns
+			if _, ok := r.PostForm["staffId"]; ok {
+				fields["staffId"] = orNil("staffId")
+			}
+			if staffID, err = leads.ParseAssign(body(fields)); err == nil {
 				_, err = leads.Assign(ctx, s.store, id, staffID, pr.UserID, now)
 			}
 		case "convert":
@@ -446,6 +468,22 @@ func (s *Server) staffAction(p *pages, form string) http.Handler {
 		}
 		http.Redirect(w, r, "/staff/leads/"+url.PathEscape(id)+"?done="+form, http.StatusSeeOther)
 	})
+}
+
+// badFormText returns the first field (by name) of a form whose value breaks
+// the rule for text (leads.ValidText), "body" for a name that does, or "".
+func badFormText(form url.Values) string {
+	for _, k := range slices.Sorted(maps.Keys(form)) {
+		if !leads.ValidText(k) {
+			return "body"
+		}
+		for _, v := range form[k] {
+			if !leads.ValidText(v) {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // formError is the message a failed form shows: the domain's message and
