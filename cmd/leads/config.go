@@ -30,11 +30,11 @@ type Config struct {
 	// DBMaxConns sizes PostgreSQL's connection pool; 0 sizes it from the
 	// machine and the server (LEADS_DB_MAX_CONNS, --db-max-conns).
 	DBMaxConns int
-	JWTSecret   string // LEADS_JWT_SECRET, --jwt-secret
-	JWKSURL     string // LEADS_JWKS_URL, --jwks-url
-	NoMigrate   bool   // --no-migrate
-	Demo        bool   // --demo
-	Reset       bool   // --reset: with --demo, start from an empty database
+	JWTSecret  string // LEADS_JWT_SECRET, --jwt-secret
+	JWKSURL    string // LEADS_JWKS_URL, --jwks-url
+	NoMigrate  bool   // --no-migrate
+	Demo       bool   // --demo
+	Reset      bool   // --reset: with --demo, start from an empty database
 	// ContactWithin is how soon a new lead should be contacted; older PENDING
 	// leads never contacted are overdue (LEADS_CONTACT_WITHIN, --contact-within).
 	ContactWithin time.Duration

@@ -147,6 +147,21 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		}
 	}
 
+	// The queue's counts in the log, for operators (as in GET /readyz); it
+	// stops before the store closes.
+	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	logDone := make(chan struct{})
+	ticker := time.NewTicker(queueLogEvery)
+	go func() {
+		defer close(logDone)
+		logQueue(logCtx, st, log, ticker.C)
+	}()
+	defer func() {
+		stopLog()
+		ticker.Stop()
+		<-logDone
+	}()
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
@@ -177,6 +192,35 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// queueLogEvery is how often serve looks at the job queue's counts for its log.
+const queueLogEvery = time.Minute
+
+// logQueue logs the job queue's counts ("job queue": pending, running,
+// retrying, failed) at once, then at each tick when they changed or while
+// jobs wait (pending or retrying), until ctx is done.
+func logQueue(ctx context.Context, st interface {
+	JobCounts(context.Context) (leads.JobCounts, error)
+}, log *slog.Logger, tick <-chan time.Time) {
+	var last *leads.JobCounts
+	for {
+		c, err := st.JobCounts(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Warn("job queue: count jobs", "error", err.Error())
+		case last == nil || c != *last || c.Pending+c.Retrying > 0:
+			log.Info("job queue", "pending", c.Pending, "running", c.Running, "retrying", c.Retrying, "failed", c.Failed)
+			last = &c
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+	}
 }
 
 // newMailer returns the mailer the configuration asks for: SMTP when

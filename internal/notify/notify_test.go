@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -20,12 +21,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql's "pgx", for reading tables directly
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/notify"
 	"github.com/leads/leads/internal/postgres"
+	"github.com/leads/leads/internal/queue"
 	"github.com/leads/leads/internal/smtptest"
 	"github.com/leads/leads/internal/sqlite"
 	"github.com/leads/leads/internal/testdb"
@@ -43,10 +48,12 @@ var engines = []struct {
 	open func(t testing.TB) jobStore
 }{
 	{"sqlite", func(t testing.TB) jobStore {
-		st, err := sqlite.Open(context.Background(), testdb.SQLiteFile(t))
+		path := testdb.SQLiteFile(t)
+		st, err := sqlite.Open(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		databaseOf.Store(st, [2]string{"sqlite", path})
 		t.Cleanup(func() { st.Close() })
 		if err := st.MigrateUp(context.Background()); err != nil {
 			t.Fatal(err)
@@ -54,16 +61,67 @@ var engines = []struct {
 		return st
 	}},
 	{"postgres", func(t testing.TB) jobStore {
-		st, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		url := testdb.PostgresURL(t)
+		st, err := postgres.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
+		databaseOf.Store(st, [2]string{"pgx", url})
 		t.Cleanup(func() { st.Close() })
 		if err := st.MigrateUp(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		return st
 	}},
+}
+
+// databaseOf is the database/sql driver and DSN of each store the engines
+// opened, for the few checks of rows no API shows (the queue's jobs, a
+// delivery's stored excerpt).
+var databaseOf sync.Map
+
+// column returns the first column of query's rows, read straight from the
+// store's database; query is written for both engines (no parameters).
+func (e *env) column(query string) []string {
+	e.t.Helper()
+	v, ok := databaseOf.Load(e.st)
+	if !ok {
+		e.t.Fatal("no database known for the store")
+	}
+	d := v.([2]string)
+	db, err := sql.Open(d[0], d[1])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(query)
+	if err != nil {
+		e.t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s sql.NullString
+		if err := rows.Scan(&s); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, s.String)
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// drained reports whether the queue has nothing left to do: no job waiting,
+// running or to be retried, so no e-mail or delivery can come after.
+func (e *env) drained() bool {
+	e.t.Helper()
+	c, err := e.st.JobCounts(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.Pending+c.Running+c.Retrying == 0
 }
 
 const publicURL = "https://leads.example.org"
@@ -81,6 +139,13 @@ type env struct {
 // over the test's defaults (SMTP to the test server, public URL).
 func start(t testing.TB, open func(testing.TB) jobStore, edit func(*notify.Config)) *env {
 	t.Helper()
+	return startAfter(t, open, edit, nil)
+}
+
+// startAfter is start, with before run on the seeded store before the
+// queue's workers start.
+func startAfter(t testing.TB, open func(testing.TB) jobStore, edit func(*notify.Config), before func(*env)) *env {
+	t.Helper()
 	e := &env{t: t, st: open(t), smtp: smtptest.Start(t), hook: newReceiver(t)}
 	mailer, err := notify.NewSMTP(e.smtp.URL(), nil)
 	if err != nil {
@@ -91,16 +156,6 @@ func start(t testing.TB, open func(testing.TB) jobStore, edit func(*notify.Confi
 	if edit != nil {
 		edit(&cfg)
 	}
-	workers, periodic := notify.Workers(cfg)
-	stop, err := e.st.StartJobs(context.Background(), workers, periodic, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		stop(ctx)
-	})
 	ctx := context.Background()
 	now := leads.Timestamp(time.Now())
 	for _, err := range []error{
@@ -115,6 +170,19 @@ func start(t testing.TB, open func(testing.TB) jobStore, edit func(*notify.Confi
 			t.Fatal(err)
 		}
 	}
+	if before != nil {
+		before(e)
+	}
+	workers, periodic := notify.Workers(cfg)
+	stop, err := e.st.StartJobs(context.Background(), workers, periodic, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stop(ctx)
+	})
 	return e
 }
 
@@ -246,13 +314,21 @@ func TestEmailRetriesAndRefusals(t *testing.T) {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()
 			e := start(t, eng.open, nil)
-			// A server that says "try later" once: the e-mail comes, once.
-			e.smtp.Refuse(1, 451)
+			// A server that says "try later" to the first four tries: each of
+			// the save's two e-mails is refused on its first two attempts
+			// (retried after 5 s, then 10 s: queue.RetryDelay), then accepted.
+			e.smtp.Refuse(4, 451)
 			l := e.save("u1", leads.SaveInput{Step: ptr(1)}, time.Now())
-			msgs := e.smtp.Wait(t, 2, 30*time.Second)
-			time.Sleep(time.Second)
+			msgs := e.smtp.Wait(t, 2, 60*time.Second)
+			waitFor(t, "the queue drained", 30*time.Second, e.drained)
 			if n := len(e.smtp.Messages()); n != 2 || msgs[0].Header.Get("Message-Id") == msgs[1].Header.Get("Message-Id") {
-				t.Fatalf("%d e-mails after a temporary refusal, want 2 different ones", n)
+				t.Fatalf("%d e-mails after temporary refusals, want 2 different ones, once each", n)
+			}
+			if got := byTo(msgs); got["desk@leads.example.org"].Subject == "" || got["u1@example.com"].Subject == "" {
+				t.Errorf("e-mails to %v and %v, want the desk's and the applicant's", msgs[0].To, msgs[1].To)
+			}
+			if got := e.column(`SELECT attempt FROM river_job WHERE kind = 'email' ORDER BY id`); !slices.Equal(got, []string{"3", "3"}) {
+				t.Errorf("attempts of the two e-mail jobs: %v, want 3 each (refused twice, then sent)", got)
 			}
 			waitFor(t, "two sent e-mails on the timeline", 10*time.Second, func() bool { return len(e.emails(l.ID)) == 2 })
 			if got := strings.Join(e.emails(l.ID), "; "); strings.Contains(got, "failed") {
@@ -267,7 +343,8 @@ func TestEmailRetriesAndRefusals(t *testing.T) {
 			if !strings.Contains(got, "failed new_lead desk@leads.example.org") || !strings.Contains(got, "failed progress_saved u2@example.com") {
 				t.Errorf("timeline after a permanent refusal: %s", got)
 			}
-			time.Sleep(6 * time.Second) // longer than the first retry's delay
+			// A refused e-mail's job ends: nothing is left to retry.
+			waitFor(t, "the queue drained", 10*time.Second, e.drained)
 			if n := len(e.smtp.Messages()); n != 2 {
 				t.Errorf("%d e-mails arrived after a permanent refusal, want none retried", n-2)
 			}
@@ -280,22 +357,33 @@ func TestNudges(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()
-			e := start(t, eng.open, func(c *notify.Config) {
-				c.Nudges = leads.NudgePolicy{After: time.Second, Max: 2}
-			})
 			ctx := context.Background()
 			past := time.Now().Add(-time.Minute)
-			l := e.save("u1", leads.SaveInput{CourseID: ptr("k1"), Step: ptr(2)}, past)
-			gone := e.save("u2", leads.SaveInput{Step: ptr(1)}, past)
-			done := e.save("u3", leads.SaveInput{Step: ptr(3)}, past)
-			if _, err := leads.Convert(ctx, e.st, done.ID, "s1", "ada", leads.Timestamp(past)); err != nil {
-				t.Fatal(err)
-			}
-			if err := leads.Unsubscribe(ctx, e.st, gone.ID, leads.Timestamp(past)); err != nil {
-				t.Fatal(err)
-			}
-			// 3 first saves: 3 to the desk, 3 progress; then 2 nudges to u1.
-			e.smtp.Wait(t, 8, 20*time.Second)
+			var l, gone, done, lost leads.Lead
+			// Four leads stopped a minute ago, all due for a nudge: u1 pending,
+			// u2 unsubscribed, u3 converted, u4 lost. They are saved and moved
+			// on before the queue's workers start, so no nudge scan ever sees
+			// u2, u3 or u4 pending.
+			e := startAfter(t, eng.open, func(c *notify.Config) {
+				c.Nudges = leads.NudgePolicy{After: time.Second, Max: 2}
+			}, func(e *env) {
+				l = e.save("u1", leads.SaveInput{CourseID: ptr("k1"), Step: ptr(2)}, past)
+				gone = e.save("u2", leads.SaveInput{Step: ptr(1)}, past)
+				done = e.save("u3", leads.SaveInput{Step: ptr(3)}, past)
+				lost = e.save("u4", leads.SaveInput{CourseID: ptr("k1"), Step: ptr(2)}, past)
+				if _, err := leads.Convert(ctx, e.st, done.ID, "s1", "ada", leads.Timestamp(past)); err != nil {
+					t.Fatal(err)
+				}
+				if err := leads.Unsubscribe(ctx, e.st, gone.ID, leads.Timestamp(past)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := leads.UpdateStatus(ctx, e.st, lost.ID, leads.StatusChange{Status: leads.StatusLost, Reason: ptr("chose another school")},
+					"ada", leads.Timestamp(past)); err != nil {
+					t.Fatal(err)
+				}
+			})
+			// 4 first saves: 4 new-lead e-mails, 4 progress; then 2 nudges to u1.
+			e.smtp.Wait(t, 10, 20*time.Second)
 			time.Sleep(2500 * time.Millisecond) // a third nudge would be due by now
 			var nudges []smtptest.Message
 			for _, m := range e.smtp.Messages() {
@@ -324,6 +412,164 @@ func TestNudges(t *testing.T) {
 			if got := strings.Join(e.emails(l.ID), "; "); strings.Count(got, "sent nudge u1@example.com") != 2 {
 				t.Errorf("timeline: %s", got)
 			}
+			for name, id := range map[string]string{"unsubscribed": gone.ID, "converted": done.ID, "lost": lost.ID} {
+				if got := strings.Join(e.emails(id), "; "); strings.Contains(got, "nudge") {
+					t.Errorf("the %s lead was nudged: %s", name, got)
+				}
+			}
+		})
+	}
+}
+
+// Erasing a lead cancels its e-mails not yet sent: with the SMTP server
+// saying "try later", two leads' e-mails wait for their retry; one lead is
+// erased; no job of it is left, and when the server accepts again only the
+// other lead's e-mails come.
+func TestErasureCancelsEmails(t *testing.T) {
+	t.Parallel()
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, eng.open, nil)
+			ctx := context.Background()
+			e.smtp.Refuse(1000, 451)
+			erased := e.save("u1", leads.SaveInput{Step: ptr(1)}, time.Now())
+			kept := e.save("u2", leads.SaveInput{Step: ptr(1)}, time.Now())
+			// Each job tried once, refused, and waiting for its retry: River
+			// keeps a job whose retry is due within its scheduler's interval
+			// (5 s) available rather than retryable.
+			waitFor(t, "the four e-mails refused and waiting for their retry", 20*time.Second, func() bool {
+				n := e.column(`SELECT count(*) FROM river_job WHERE attempt >= 1 AND state IN ('available', 'retryable')`)
+				return len(n) == 1 && n[0] == "4"
+			})
+			if err := leads.DeleteLead(ctx, e.st, erased.ID, leads.Timestamp(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			// Jobs with something left to do (a completed one could only be a
+			// retry that began before the erasure, and found no lead).
+			jobsOf := func(id string) []string {
+				return e.column(`SELECT state FROM river_job WHERE args->>'lead_id' = '` + id + `' AND state <> 'completed'`)
+			}
+			if got := jobsOf(erased.ID); len(got) != 0 {
+				t.Errorf("jobs of the erased lead left: %v", got)
+			}
+			if got := jobsOf(kept.ID); len(got) != 2 {
+				t.Errorf("jobs of the other lead: %v, want its two e-mails waiting", got)
+			}
+			e.smtp.Refuse(0, 451)
+			e.smtp.Wait(t, 2, 30*time.Second)
+			waitFor(t, "the queue drained", 30*time.Second, e.drained)
+			msgs := e.smtp.Messages()
+			for _, m := range msgs {
+				if m.To[0] == "u1@example.com" || strings.Contains(m.Subject, "Applicant u1") || strings.Contains(m.Text, erased.ID) {
+					t.Errorf("an e-mail of the erased lead was sent: to %v, %q", m.To, m.Subject)
+				}
+			}
+			if len(msgs) != 2 {
+				t.Errorf("%d e-mails, want the other lead's 2", len(msgs))
+			}
+			waitFor(t, "the other lead's e-mails on its timeline", 10*time.Second, func() bool { return len(e.emails(kept.ID)) == 2 })
+		})
+	}
+}
+
+// The retry schedule of webhooks (and e-mails): River's RetryPolicy is
+// queue.Backoff, whose delays start at 5 s and double up to an hour; a
+// webhook's attempts stop after about a day, an e-mail's after about two.
+func TestRetrySchedule(t *testing.T) {
+	t.Parallel()
+	if _, ok := queue.Config(river.NewWorkers(), nil, nil).RetryPolicy.(queue.Backoff); !ok {
+		t.Fatal("the queue's RetryPolicy is not queue.Backoff")
+	}
+	if got := queue.RetryDelay(1); got != 5*time.Second {
+		t.Errorf("first retry after %s, want 5s", got)
+	}
+	for n := 2; n <= 100; n++ {
+		prev, d := queue.RetryDelay(n-1), queue.RetryDelay(n)
+		if want := min(2*prev, time.Hour); d != want {
+			t.Errorf("retry after attempt %d: %s, want %s (double %s, at most an hour)", n, d, want, prev)
+		}
+	}
+	// River asks the policy when a failed attempt runs again.
+	before := time.Now()
+	at := queue.Backoff{}.NextRetry(&rivertype.JobRow{Attempt: 3})
+	if at.Before(before.Add(20*time.Second)) || at.After(time.Now().Add(20*time.Second)) {
+		t.Errorf("after a third failed attempt, NextRetry is %s from now, want 20s", at.Sub(before))
+	}
+
+	maxAttempts := func(job leads.Job) int {
+		p := queue.InsertParams([]leads.Job{job})
+		if len(p) != 1 || p[0].InsertOpts == nil || p[0].InsertOpts.MaxAttempts < 2 {
+			t.Fatalf("insert options of %s: %+v", job.Kind(), p)
+		}
+		return p[0].InsertOpts.MaxAttempts
+	}
+	// retriedFor is the time from the first attempt to the last: the waits
+	// after each failed attempt but the last.
+	retriedFor := func(attempts int) time.Duration {
+		var total time.Duration
+		for n := 1; n < attempts; n++ {
+			total += queue.RetryDelay(n)
+		}
+		return total
+	}
+	webhook := retriedFor(maxAttempts(leads.WebhookJob{}))
+	if webhook < 18*time.Hour || webhook > 24*time.Hour {
+		t.Errorf("a webhook is retried for %s, want about a day (18h to 24h)", webhook)
+	}
+	email := retriedFor(maxAttempts(leads.EmailJob{}))
+	if email < 40*time.Hour || email > 56*time.Hour {
+		t.Errorf("an e-mail is retried for %s, want about two days", email)
+	}
+	t.Logf("webhooks retried for %s, e-mails for %s", webhook, email)
+}
+
+// A receiver that answers with a large body: the delivery log keeps a short
+// excerpt of it (200 bytes at most, cut on a character boundary), never the
+// body.
+func TestWebhookKeepsAnExcerpt(t *testing.T) {
+	t.Parallel()
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, eng.open, nil)
+			ctx := context.Background()
+			// 1 MiB: "x", then two-byte characters, so byte 200 falls inside one.
+			reply := "x" + strings.Repeat("é", 1<<19)
+			e.hook.answerWith(reply)
+			if _, err := e.st.PutWebhook(ctx, leads.Webhook{ID: "big", URL: e.hook.URL + "/hook", Events: []string{leads.EventCreated},
+				Secret: secret}, leads.Timestamp(time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			e.save("u1", leads.SaveInput{Step: ptr(1)}, time.Now())
+			waitFor(t, "the delivery logged", 20*time.Second, func() bool {
+				log, err := e.st.Deliveries(ctx, "big", 10)
+				return err == nil && len(log) == 1
+			})
+			log, _ := e.st.Deliveries(ctx, "big", 10)
+			if log[0].StatusCode == nil || *log[0].StatusCode != http.StatusOK {
+				t.Errorf("delivery %+v, want a 200", log[0])
+			}
+			got := e.column(`SELECT excerpt FROM webhook_deliveries WHERE webhook_id = 'big'`)
+			if len(got) != 1 {
+				t.Fatalf("%d delivery rows, want 1", len(got))
+			}
+			if x := got[0]; len(x) != 199 || !utf8.ValidString(x) || !strings.HasPrefix(reply, x) {
+				t.Errorf("stored excerpt: %d bytes (valid UTF-8 %v), want the answer's first 199 (200 cut back to a character)", len(x), utf8.ValidString(x))
+			}
+
+			// An answer that is not UTF-8 (Latin-1 here) is still logged, its
+			// excerpt made valid text (PostgreSQL refuses invalid UTF-8).
+			e.hook.answerWith("r\xe9ponse refus\xe9e")
+			e.save("u2", leads.SaveInput{Step: ptr(1)}, time.Now())
+			waitFor(t, "the second delivery logged", 20*time.Second, func() bool {
+				log, err := e.st.Deliveries(ctx, "big", 10)
+				return err == nil && len(log) == 2
+			})
+			got = e.column(`SELECT excerpt FROM webhook_deliveries WHERE webhook_id = 'big' AND excerpt LIKE 'r%'`)
+			if len(got) != 1 || !utf8.ValidString(got[0]) || !strings.HasPrefix(got[0], "r") || !strings.HasSuffix(got[0], "e") {
+				t.Errorf("excerpt of a Latin-1 answer: %q, want it as valid UTF-8", got)
+			}
 		})
 	}
 }
@@ -335,6 +581,7 @@ type receiver struct {
 	mu     sync.Mutex
 	got    []delivery
 	answer func(n int) int // n: the request's number, from 1
+	reply  string          // the body of every answer
 }
 
 type delivery struct {
@@ -344,18 +591,27 @@ type delivery struct {
 }
 
 func newReceiver(t testing.TB) *receiver {
-	r := &receiver{answer: func(int) int { return http.StatusOK }}
+	r := &receiver{answer: func(int) int { return http.StatusOK },
+		reply: "thanks, from a receiver that talks a lot: " + strings.Repeat("x", 500)}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		status := r.answer(len(r.got) + 1)
 		r.got = append(r.got, delivery{req.Header.Clone(), body, status})
+		reply := r.reply
 		r.mu.Unlock()
 		w.WriteHeader(status)
-		fmt.Fprint(w, "thanks, from a receiver that talks a lot: "+strings.Repeat("x", 500))
+		io.WriteString(w, reply)
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// answerWith makes every answer's body reply.
+func (r *receiver) answerWith(reply string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reply = reply
 }
 
 func (r *receiver) deliveries() []delivery {
@@ -511,7 +767,16 @@ func loopbackName(t *testing.T) string {
 // when private addresses are not allowed (PUT cannot know what it resolves to).
 func TestWebhookRefusesPrivateAddresses(t *testing.T) {
 	t.Parallel()
-	e := start(t, engines[0].open, func(c *notify.Config) { c.AllowPrivate = false })
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			t.Parallel()
+			testWebhookRefusesPrivateAddresses(t, eng.open)
+		})
+	}
+}
+
+func testWebhookRefusesPrivateAddresses(t *testing.T, open func(testing.TB) jobStore) {
+	e := start(t, open, func(c *notify.Config) { c.AllowPrivate = false })
 	ctx := context.Background()
 	port := e.hook.URL[strings.LastIndex(e.hook.URL, ":")+1:]
 	url := "http://" + loopbackName(t) + ":" + port + "/hook"

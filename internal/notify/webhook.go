@@ -105,7 +105,9 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[leads.WebhookJo
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 		res.Body.Close()
 		d.StatusCode = &res.StatusCode
-		excerpt = shorten(string(b), excerptLen)
+		// Valid text whatever the receiver sent: PostgreSQL refuses to
+		// store invalid UTF-8, and the attempt would go unlogged.
+		excerpt = shorten(strings.ToValidUTF8(string(b), "\uFFFD"), excerptLen)
 	}
 	if rerr := c.Store.RecordDelivery(ctx, hook.ID, d, excerpt); rerr != nil {
 		c.Log.Warn("record webhook delivery", "webhook", hook.ID, "error", rerr.Error())
