@@ -86,7 +86,7 @@ type Store interface {
 	Deliveries(ctx context.Context, webhookID string, limit int) ([]Delivery, error)
 	// Secret returns the key the service keeps under name, making a random
 	// one of size bytes on first use (the same for every instance).
-	Secret(ctx context.Context, name string, size int) ([]byte, error)
+	Secret(ctx context.Context, name string, size int, now time.Time) ([]byte, error)
 	// JobCounts counts the queued jobs by state, for operators.
 	JobCounts(ctx context.Context) (JobCounts, error)
 

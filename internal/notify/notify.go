@@ -114,7 +114,7 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[leads.EmailJob]) 
 		if l.Status != leads.StatusPending || l.UnsubscribedAt != nil {
 			return nil // moved on, or asked for no more
 		}
-		key, err := c.Store.Secret(ctx, "unsubscribe", 32)
+		key, err := c.Store.Secret(ctx, "unsubscribe", 32, leads.Timestamp(time.Now()))
 		if err != nil {
 			return err
 		}

@@ -394,7 +394,7 @@ func TestNudges(t *testing.T) {
 			if len(nudges) != 2 {
 				t.Fatalf("%d nudges, want 2 (LEADS_NUDGE_MAX), all to u1", len(nudges))
 			}
-			key, err := e.st.Secret(ctx, "unsubscribe", 32)
+			key, err := e.st.Secret(ctx, "unsubscribe", 32, leads.Timestamp(time.Now()))
 			if err != nil {
 				t.Fatal(err)
 			}

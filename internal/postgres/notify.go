@@ -242,19 +242,26 @@ func (s *Store) Deliveries(ctx context.Context, webhookID string, limit int) ([]
 
 // Secret returns the key kept under name, making it on first use; the
 // insert that loses a race keeps the winner's key.
-func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+func (s *Store) Secret(ctx context.Context, name string, size int, now time.Time) ([]byte, error) {
+	var key []byte
+	err := s.pool.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&key)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: read secret: %w", err)
+	}
 	fresh := make([]byte, size)
 	rand.Read(fresh)
-	var key []byte
-	err := s.pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM secrets WHERE name = $1`, name, fresh, time.Now()).Scan(&key)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Made by another instance after this statement's snapshot.
-		err = s.pool.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&key)
-	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, name, fresh, now); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&key)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: secret: %w", err)
+		return nil, fmt.Errorf("postgres: make secret: %w", err)
 	}
 	return key, nil
 }

@@ -276,7 +276,7 @@ func (s *Store) Deliveries(ctx context.Context, webhookID string, limit int) ([]
 
 // Secret returns the key kept under name, making it on first use; the
 // insert that loses a race keeps the winner's key.
-func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
+func (s *Store) Secret(ctx context.Context, name string, size int, now time.Time) ([]byte, error) {
 	var key []byte
 	err := s.read.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?1`, name).Scan(&key)
 	if err == nil {
@@ -289,7 +289,7 @@ func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, erro
 	rand.Read(fresh)
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?1, ?2, ?3)
-			ON CONFLICT (name) DO NOTHING`, name, fresh, timeText(time.Now())); err != nil {
+			ON CONFLICT (name) DO NOTHING`, name, fresh, timeText(now)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?1`, name).Scan(&key)

@@ -5,6 +5,7 @@
 package storetest
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -52,6 +53,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"PutReferenceInvalid", testPutReferenceInvalid},
 		{"ListReference", testListReference},
 		{"ProvisionUser", testProvisionUser},
+		{"Secret", testSecret},
 		{"TimesAndJSON", testTimesAndJSON},
 		{"Roster", testRoster},
 		{"AssignRoundRobin", testAssignRoundRobin},
@@ -1341,5 +1343,40 @@ func Bench(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb test
 				}
 			}
 		})
+	}
+}
+
+// testSecret: a key is made on first use, of the size asked, and every later
+// call, and every one of racing first calls, gets the same key; names do not
+// share keys.
+func testSecret(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	const racers = 8
+	keys := make([][]byte, racers)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() { keys[i], errs[i] = s.Secret(ctx, "unsubscribe", 32, at(i)) })
+	}
+	wg.Wait()
+	for i := range racers {
+		if errs[i] != nil {
+			t.Fatalf("racer %d: %v", i, errs[i])
+		}
+		if len(keys[i]) != 32 || !bytes.Equal(keys[i], keys[0]) {
+			t.Fatalf("racer %d got key %x, racer 0 %x", i, keys[i], keys[0])
+		}
+	}
+	if bytes.Equal(keys[0], make([]byte, 32)) {
+		t.Error("the key is all zeros")
+	}
+	again, err := s.Secret(ctx, "unsubscribe", 32, at(99))
+	if err != nil || !bytes.Equal(again, keys[0]) {
+		t.Errorf("a later call: %x, %v; want the first key", again, err)
+	}
+	other, err := s.Secret(ctx, "another", 16, at(99))
+	if err != nil || len(other) != 16 || bytes.Equal(other, keys[0][:16]) {
+		t.Errorf("another name: %x, %v; want a key of its own", other, err)
 	}
 }

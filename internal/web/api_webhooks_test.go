@@ -75,7 +75,7 @@ func TestUnsubscribePages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			key, err := st.Secret(ctx, "unsubscribe", 32)
+			key, err := st.Secret(ctx, "unsubscribe", 32, leads.Timestamp(time.Now()))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -169,7 +169,7 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 			check("the message page of a refused query")
 
 			// A nudge's unsubscribe link, as it came, and after the click.
-			key, err := st.Secret(context.Background(), "unsubscribe", 32)
+			key, err := st.Secret(context.Background(), "unsubscribe", 32, leads.Timestamp(time.Now()))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,7 +81,7 @@ func newHostileEnv(t *testing.T, eng engine) *hostileEnv {
 			t.Fatalf("seed %s %s: %d %s", r.method, r.path, res.status, res.body)
 		}
 	}
-	key, err := st.Secret(ctx, "unsubscribe", 32)
+	key, err := st.Secret(ctx, "unsubscribe", 32, leads.Timestamp(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

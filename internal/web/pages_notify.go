@@ -40,7 +40,7 @@ func (s *Server) unsubscribe(p *pages) http.Handler {
 		q := r.URL.Query()
 		leadID, token := q.Get("lead"), q.Get("token")
 		v := pageView{Title: "Reminders"}
-		key, err := s.store.Secret(r.Context(), "unsubscribe", 32)
+		key, err := s.store.Secret(r.Context(), "unsubscribe", 32, leads.Timestamp(s.now()))
 		if err != nil {
 			s.pageError(p, w, r, "unsubscribe", err)
 			return
