@@ -169,6 +169,10 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 
 	select {
 	case err := <-serveErr:
+		// The workers stop before the store closes.
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		stopJobs(sctx)
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}

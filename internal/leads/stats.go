@@ -74,7 +74,8 @@ type DayCount struct {
 
 // DayStart is the start (UTC) of t's day: a store counts the pending,
 // uncontacted leads created from it to the overdue time one by one
-// (OverdueOnDay); those of the days before it are overdue as a whole.
+// (StatsReader.CountByCentre); those of the days before it are overdue as a
+// whole.
 func DayStart(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)

@@ -558,16 +558,16 @@ func TestWebhookKeepsAnExcerpt(t *testing.T) {
 				t.Errorf("stored excerpt: %d bytes (valid UTF-8 %v), want the answer's first 199 (200 cut back to a character)", len(x), utf8.ValidString(x))
 			}
 
-			// An answer that is not UTF-8 (Latin-1 here) is still logged, its
-			// excerpt made valid text (PostgreSQL refuses invalid UTF-8).
-			e.hook.answerWith("r\xe9ponse refus\xe9e")
+			// An answer that is not UTF-8 (Latin-1 here, and a NUL) is still
+			// logged, its excerpt made valid text (PostgreSQL refuses both).
+			e.hook.answerWith("r\xe9ponse\x00refus\xe9e")
 			e.save("u2", leads.SaveInput{Step: ptr(1)}, time.Now())
 			waitFor(t, "the second delivery logged", 20*time.Second, func() bool {
 				log, err := e.st.Deliveries(ctx, "big", 10)
 				return err == nil && len(log) == 2
 			})
 			got = e.column(`SELECT excerpt FROM webhook_deliveries WHERE webhook_id = 'big' AND excerpt LIKE 'r%'`)
-			if len(got) != 1 || !utf8.ValidString(got[0]) || !strings.HasPrefix(got[0], "r") || !strings.HasSuffix(got[0], "e") {
+			if len(got) != 1 || !utf8.ValidString(got[0]) || strings.Contains(got[0], "\x00") || !strings.HasPrefix(got[0], "r") || !strings.HasSuffix(got[0], "e") {
 				t.Errorf("excerpt of a Latin-1 answer: %q, want it as valid UTF-8", got)
 			}
 		})

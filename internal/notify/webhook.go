@@ -106,8 +106,8 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[leads.WebhookJo
 		res.Body.Close()
 		d.StatusCode = &res.StatusCode
 		// Valid text whatever the receiver sent: PostgreSQL refuses to
-		// store invalid UTF-8, and the attempt would go unlogged.
-		excerpt = shorten(strings.ToValidUTF8(string(b), "\uFFFD"), excerptLen)
+		// store invalid UTF-8 or a NUL, and the attempt would go unlogged.
+		excerpt = shorten(strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "\uFFFD"), excerptLen)
 	}
 	if rerr := c.Store.RecordDelivery(ctx, hook.ID, d, excerpt); rerr != nil {
 		c.Log.Warn("record webhook delivery", "webhook", hook.ID, "error", rerr.Error())

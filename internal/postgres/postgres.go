@@ -68,21 +68,34 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, sized bool) (*Store, e
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	var available int
-	err = pool.QueryRow(ctx, `SELECT current_setting('max_connections')::int
-		- current_setting('superuser_reserved_connections')::int`).Scan(&available)
-	if err != nil {
+	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	if n := PoolSize(runtime.GOMAXPROCS(0), available); !sized && n < cfg.MaxConns {
-		// The server has fewer connections to spare than the cores ask for.
+	if sized {
+		return newStore(pool)
+	}
+	// The connections the server allows to others than superusers; unknown
+	// (0) when the settings cannot be read, as through some poolers.
+	var available int
+	if err := pool.QueryRow(ctx, `SELECT current_setting('max_connections')::int
+		- COALESCE(current_setting('superuser_reserved_connections', true)::int, 0)
+		- COALESCE(current_setting('reserved_connections', true)::int, 0)`).Scan(&available); err != nil {
+		available = 0
+	}
+	if n := PoolSize(runtime.GOMAXPROCS(0), available); n < cfg.MaxConns {
+		// The server has fewer connections to give than the cores ask for.
 		pool.Close()
 		cfg.MaxConns = n
 		if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("postgres: open: %w", err)
 		}
 	}
+	return newStore(pool)
+}
+
+// newStore makes the store of a connected pool.
+func newStore(pool *pgxpool.Pool) (*Store, error) {
 	inserter, err := river.NewClient(riverpgxv5.New(nil), &river.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		pool.Close()
@@ -140,8 +153,10 @@ func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
 // waiting for PostgreSQL's commit rather than on a core (pgxpool's own
 // default, one a core with at least 4, left saves queueing for a connection
 // while PostgreSQL idled; the job queue also holds one to LISTEN); and at
-// most a quarter of the connections the server can give (available; 0 when
-// not known), so that four instances and the operators' tools fit.
+// most a quarter of the connections the server allows to others than
+// superusers (available; 0 when not known), so that four instances and the
+// operators' tools fit. Behind PgBouncer, name the size: the server's limit
+// says nothing of the pooler's.
 func PoolSize(cores, available int) int32 {
 	n := min(max(8*cores, 16), 64)
 	if available > 0 {

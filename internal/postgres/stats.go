@@ -57,7 +57,7 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 	var centre string
 	var n int
 	_, err := pgx.ForEachRow(rows, []any{&centre, &n}, func() error {
-		by[centre] = n
+		by[centre] += n
 		return nil
 	})
 	return by, err

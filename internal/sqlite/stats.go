@@ -70,7 +70,7 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 		})
 	by := map[string]int{}
 	for _, c := range counts {
-		by[c.centre] = c.n
+		by[c.centre] += c.n
 	}
 	return by, err
 }

@@ -251,8 +251,8 @@ func (s *Server) staffLead(p *pages) http.Handler {
 		if !ok {
 			return
 		}
-		if v := r.URL.Query().Get("page"); v != "" {
-			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > maxLeadPage {
+		if page := r.URL.Query().Get("page"); page != "" {
+			if n, err := strconv.Atoi(page); err != nil || n < 1 || n > maxLeadPage {
 				s.refuse(w, r, leads.Invalid(leads.FieldError{Field: "page", Message: fmt.Sprintf("must be an integer from 1 to %d", maxLeadPage)}))
 				return
 			}
