@@ -33,7 +33,7 @@ var testSecret = []byte("web-test-secret-0123456789abcdef")
 // for a server database, drops).
 type engine struct {
 	name string
-	open func(t *testing.T) leads.Store
+	open func(tb testing.TB) leads.Store
 }
 
 // engines lists the storage engines every API test runs on. PostgreSQL cases
@@ -42,7 +42,7 @@ func engines() []engine {
 	return []engine{{"sqlite", openSQLite}, {"postgres", openPostgres}}
 }
 
-func openSQLite(t *testing.T) leads.Store {
+func openSQLite(t testing.TB) leads.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, testdb.SQLiteFile(t))
@@ -57,7 +57,7 @@ func openSQLite(t *testing.T) leads.Store {
 }
 
 // openPostgres gives the test its own schema in the test database.
-func openPostgres(t *testing.T) leads.Store {
+func openPostgres(t testing.TB) leads.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := postgres.Open(ctx, testdb.PostgresURL(t))
