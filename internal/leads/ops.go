@@ -20,6 +20,9 @@ import (
 // was ever assigned by hand. It returns ErrUserNotFound when the user has no
 // record.
 func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, created bool, err error) {
+	if lead, ok, err := resave(ctx, st, c, in, now); err != nil || ok {
+		return lead, false, err
+	}
 	err = st.Update(ctx, func(ctx context.Context, tx Tx) error {
 		if !c.Empty() {
 			if err := tx.ProvisionUser(ctx, c, now); err != nil {
@@ -77,6 +80,34 @@ func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, n
 		return Lead{}, false, err
 	}
 	return lead, created, nil
+}
+
+// resave is the commonest save, Save and Exit pressed again with nothing
+// new, done in two statements instead of a transaction: it reads the lead,
+// its user and the references (Store.SaveView), and when the claims are
+// already the user's record and Apply would change no field of the lead but
+// its save times (so no activity, assignment or e-mail would follow either),
+// it writes those times on the condition that the lead is unchanged since the
+// read (Store.TouchLead). ok false means the save must take the full way: a
+// new lead, a change, or a write in between.
+func resave(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, ok bool, err error) {
+	stored, user, refs, err := st.SaveView(ctx, c.UserID, in.TrainingLocation, in.CenterID, in.CourseID)
+	switch {
+	case errors.Is(err, ErrLeadNotFound):
+		return Lead{}, false, nil
+	case err != nil:
+		return Lead{}, false, err
+	case !c.Empty() && !c.Matches(user):
+		return Lead{}, false, nil
+	}
+	lead = in.Apply(&stored, user, refs, now)
+	if len(ChangedFields(stored, lead)) > 0 {
+		return Lead{}, false, nil
+	}
+	if ok, err = st.TouchLead(ctx, stored.ID, stored.UpdatedAt, now); err != nil || !ok {
+		return Lead{}, false, err
+	}
+	return lead, true, nil
 }
 
 // firstCentre reports whether a save gives the lead its first centre: at

@@ -30,6 +30,15 @@ type Store interface {
 	Lead(ctx context.Context, id string) (Lead, error)
 	// LeadByUser returns the user's lead, or ErrLeadNotFound.
 	LeadByUser(ctx context.Context, userID string) (Lead, error)
+	// SaveView reads in one statement, without locking, what a save of the
+	// user's lead is computed from: the lead, the user's record, and the
+	// references the ids name (as Tx.References). ErrLeadNotFound when the
+	// user has no lead or no record.
+	SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (Lead, User, References, error)
+	// TouchLead sets the lead's lastSavedAt and updatedAt to now, in one
+	// statement, if its updatedAt is still seen (no change since it was
+	// read); touched tells whether it did.
+	TouchLead(ctx context.Context, id string, seen, now time.Time) (touched bool, err error)
 	// ListLeads returns a page of the leads that match the filter, in its
 	// order (ties by id, in the same direction), with the exact number of
 	// leads matching it, both read in one snapshot.

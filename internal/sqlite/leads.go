@@ -79,6 +79,51 @@ func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, erro
 	return oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
 }
 
+// SaveView reads the user's lead, record and the named references in one
+// statement, without locking.
+func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (leads.Lead, leads.User, leads.References, error) {
+	u := leads.User{ID: userID}
+	var r [6]*string
+	l, err := scanLead(s.read.QueryRowContext(ctx, `SELECT u.full_name, u.email, u.phone, loc.id, loc.name, c.id, c.name, co.id, co.name, `+
+		schema.Qualified(leadColumns, "l")+`
+		FROM leads l JOIN users u ON u.id = l.user_id
+		LEFT JOIN locations loc ON loc.id = ?2
+		LEFT JOIN centers c ON c.id = ?3
+		LEFT JOIN courses co ON co.id = ?4
+		WHERE l.user_id = ?1`, userID, locationID, centerID, courseID),
+		&u.FullName, &u.Email, &u.Phone, &r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
+	if errors.Is(err, sql.ErrNoRows) {
+		return leads.Lead{}, leads.User{}, leads.References{}, leads.ErrLeadNotFound
+	}
+	if err != nil {
+		select {
+		case <-s.quit: // closing: the save ends as a write would
+			return leads.Lead{}, leads.User{}, leads.References{}, errClosed
+		default:
+		}
+		return leads.Lead{}, leads.User{}, leads.References{}, fmt.Errorf("sqlite: read for a save: %w", err)
+	}
+	return l, u, leads.NewReferences(r), nil
+}
+
+// TouchLead sets the save times if the lead is as seen, on the one writer.
+func (s *Store) TouchLead(ctx context.Context, id string, seen, now time.Time) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE leads SET last_saved_at = ?3, updated_at = ?3 WHERE id = ?1 AND updated_at = ?2`,
+			id, timeText(seen), timeText(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: touch lead: %w", err)
+	}
+	return n == 1, nil
+}
+
 // Update runs fn in the batcher's next transaction (batch.go), in a savepoint
 // of its own.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {

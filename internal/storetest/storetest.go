@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"ListReference", testListReference},
 		{"ProvisionUser", testProvisionUser},
 		{"Secret", testSecret},
+		{"Resave", testResave},
 		{"TimesAndJSON", testTimesAndJSON},
 		{"Roster", testRoster},
 		{"AssignRoundRobin", testAssignRoundRobin},
@@ -1378,5 +1379,85 @@ func testSecret(t *testing.T, open Opener) {
 	other, err := s.Secret(ctx, "another", 16, at(99))
 	if err != nil || len(other) != 16 || bytes.Equal(other, keys[0][:16]) {
 		t.Errorf("another name: %x, %v; want a key of its own", other, err)
+	}
+}
+
+// testResave: Save and Exit pressed again with nothing new takes the short
+// way (SaveView, then TouchLead): the same lead as SaveInput.Apply gives, its
+// save times moved, no new timeline entry; a TouchLead that saw an older
+// version writes nothing; SaveView reads what the transaction's reads read.
+func testResave(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	catalogue(t, s)
+	u := user(t, s, "u1", ptr("+2348000000001"))
+	in := leads.SaveInput{TrainingLocation: ptr("fct"), CenterID: ptr("c1"), CenterIDField: "selectedCenter.id",
+		CourseID: ptr("nope"), CourseName: ptr("Payload Course"), StudentAddress: ptr("1 Main St"), Step: ptr(2), PaymentPlan: ptr("full")}
+	first, created := save(t, s, "u1", in, at(0))
+	if !created {
+		t.Fatal("first save did not create")
+	}
+
+	stored, gotUser, refs, err := s.SaveView(ctx, "u1", in.TrainingLocation, in.CenterID, in.CourseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLead(t, stored, first)
+	if gotUser.ID != u.ID || gotUser.FullName != u.FullName || gotUser.Email != u.Email || *gotUser.Phone != *u.Phone {
+		t.Errorf("SaveView user %+v, want %+v", gotUser, u)
+	}
+	if refs.Location == nil || refs.Location.Name != "FCT Abuja" || refs.Center == nil || refs.Center.Name != "Abuja Centre" || refs.Course != nil {
+		t.Errorf("SaveView references %+v, want the location and the centre, no course", refs)
+	}
+	if _, _, _, err := s.SaveView(ctx, "nobody", nil, nil, nil); !errors.Is(err, leads.ErrLeadNotFound) {
+		t.Errorf("SaveView of a user with no lead: %v, want ErrLeadNotFound", err)
+	}
+
+	before, err := s.Activities(ctx, first.ID, 1, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, created := save(t, s, "u1", in, at(5))
+	want := in.Apply(&first, gotUser, refs, at(5))
+	sameLead(t, again, want)
+	if created || !again.LastSavedAt.Equal(at(5)) || !again.UpdatedAt.Equal(at(5)) {
+		t.Errorf("the same save again: created %v, lastSavedAt %v, updatedAt %v; want at(5)", created, again.LastSavedAt, again.UpdatedAt)
+	}
+	if read, err := s.Lead(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	} else {
+		sameLead(t, read, want)
+	}
+	after, err := s.Activities(ctx, first.ID, 1, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Total != before.Total {
+		t.Errorf("a save that changed nothing wrote %d timeline entries", after.Total-before.Total)
+	}
+
+	// A touch that saw the version before the last one writes nothing.
+	touched, err := s.TouchLead(ctx, first.ID, first.UpdatedAt, at(9))
+	if err != nil || touched {
+		t.Errorf("TouchLead with a stale updatedAt: touched %v, %v; want false", touched, err)
+	}
+	if read, err := s.Lead(ctx, first.ID); err != nil || !read.LastSavedAt.Equal(at(5)) {
+		t.Errorf("after a stale touch: lastSavedAt %v, %v; want at(5)", read.LastSavedAt, err)
+	}
+	touched, err = s.TouchLead(ctx, first.ID, at(5), at(9))
+	if err != nil || !touched {
+		t.Errorf("TouchLead with the current updatedAt: touched %v, %v; want true", touched, err)
+	}
+
+	// A save that changes one field takes the long way and records it.
+	in.StudentAddress = ptr("2 Side St")
+	changed, _ := save(t, s, "u1", in, at(12))
+	checkFields(t, changed, map[string]any{"studentAddress": "2 Side St"})
+	latest, err := s.Activities(ctx, first.ID, 1, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest.Total != after.Total+1 || latest.Activities[0].Type != leads.ActivitySaved {
+		t.Errorf("a save that changed a field: %d new entries, newest %q; want one lead.saved", latest.Total-after.Total, latest.Activities[0].Type)
 	}
 }
