@@ -17,8 +17,9 @@ import (
 // transaction. Concurrent saves for one user queue on the user's lock: exactly
 // one of them creates. A lead created with a centre, or getting its first
 // centre, is assigned round robin among the centre's active staff unless it
-// was ever assigned by hand. It returns ErrUserNotFound when the user has no
-// record.
+// was ever assigned by hand. Save and Exit again with nothing new takes
+// resave's short way instead. It returns ErrUserNotFound when the user has
+// no record.
 func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, created bool, err error) {
 	if lead, ok, err := resave(ctx, st, c, in, now); err != nil || ok {
 		return lead, false, err
