@@ -93,12 +93,9 @@ func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, n
 // new lead, a change, or a write in between.
 func resave(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, ok bool, err error) {
 	stored, user, refs, err := st.SaveView(ctx, c.UserID, in.TrainingLocation, in.CenterID, in.CourseID)
-	switch {
-	case errors.Is(err, ErrLeadNotFound):
-		return Lead{}, false, nil
-	case err != nil:
-		return Lead{}, false, err
-	case !c.Empty() && !c.Matches(user):
+	if err != nil || !c.Empty() && !c.Matches(user) {
+		// No lead yet, a claim to write, or the read failed or was slow:
+		// the full way decides (and reports what is wrong, if anything).
 		return Lead{}, false, nil
 	}
 	lead = in.Apply(&stored, user, refs, now)

@@ -82,6 +82,11 @@ func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, erro
 // SaveView reads the user's lead, record and the named references in one
 // statement, without locking.
 func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (leads.Lead, leads.User, leads.References, error) {
+	// The read pool is shared with long reads (a CSV export holds a
+	// connection while it streams): a save never waits long for one, it
+	// takes the full way on the writer instead.
+	ctx, cancel := context.WithTimeout(ctx, saveViewWait)
+	defer cancel()
 	u := leads.User{ID: userID}
 	var r [6]*string
 	l, err := scanLead(s.read.QueryRowContext(ctx, `SELECT u.full_name, u.email, u.phone, loc.id, loc.name, c.id, c.name, co.id, co.name, `+
@@ -105,6 +110,9 @@ func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerI
 	}
 	return l, u, leads.NewReferences(r), nil
 }
+
+// saveViewWait bounds SaveView, connection included.
+const saveViewWait = 100 * time.Millisecond
 
 // TouchLead sets the save times if the lead is as seen, on the one writer.
 func (s *Store) TouchLead(ctx context.Context, id string, seen, now time.Time) (bool, error) {
