@@ -102,7 +102,7 @@ func resave(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time
 	if len(ChangedFields(stored, lead)) > 0 {
 		return Lead{}, false, nil
 	}
-	if ok, err = st.TouchLead(ctx, stored.ID, stored.UpdatedAt, now); err != nil || !ok {
+	if ok, err = st.TouchLead(ctx, stored, now); err != nil || !ok {
 		return Lead{}, false, err
 	}
 	return lead, true, nil

@@ -36,9 +36,11 @@ type Store interface {
 	// user has no lead or no record.
 	SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (Lead, User, References, error)
 	// TouchLead sets the lead's lastSavedAt and updatedAt to now, in one
-	// statement, if its updatedAt is still seen (no change since it was
-	// read); touched tells whether it did.
-	TouchLead(ctx context.Context, id string, seen, now time.Time) (touched bool, err error)
+	// statement, if its updatedAt and status are still those of seen (no
+	// change since it was read: every change sets updatedAt, and the status
+	// too, should two changes share a microsecond); touched tells whether it
+	// did.
+	TouchLead(ctx context.Context, seen Lead, now time.Time) (touched bool, err error)
 	// ListLeads returns a page of the leads that match the filter, in its
 	// order (ties by id, in the same direction), with the exact number of
 	// leads matching it, both read in one snapshot.

@@ -102,8 +102,9 @@ func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerI
 }
 
 // TouchLead sets the save times if the lead is as seen.
-func (s *Store) TouchLead(ctx context.Context, id string, seen, now time.Time) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE leads SET last_saved_at = $3, updated_at = $3 WHERE id = $1 AND updated_at = $2`, id, seen, now)
+func (s *Store) TouchLead(ctx context.Context, seen leads.Lead, now time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE leads SET last_saved_at = $4, updated_at = $4
+		WHERE id = $1 AND updated_at = $2 AND status = $3`, seen.ID, seen.UpdatedAt, seen.Status, now)
 	if err != nil {
 		return false, fmt.Errorf("postgres: touch lead: %w", err)
 	}

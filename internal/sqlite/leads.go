@@ -115,11 +115,11 @@ func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerI
 const saveViewWait = 100 * time.Millisecond
 
 // TouchLead sets the save times if the lead is as seen, on the one writer.
-func (s *Store) TouchLead(ctx context.Context, id string, seen, now time.Time) (bool, error) {
+func (s *Store) TouchLead(ctx context.Context, seen leads.Lead, now time.Time) (bool, error) {
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE leads SET last_saved_at = ?3, updated_at = ?3 WHERE id = ?1 AND updated_at = ?2`,
-			id, timeText(seen), timeText(now))
+		res, err := tx.ExecContext(ctx, `UPDATE leads SET last_saved_at = ?4, updated_at = ?4
+			WHERE id = ?1 AND updated_at = ?2 AND status = ?3`, seen.ID, timeText(seen.UpdatedAt), string(seen.Status), timeText(now))
 		if err != nil {
 			return err
 		}

@@ -1437,14 +1437,20 @@ func testResave(t *testing.T, open Opener) {
 	}
 
 	// A touch that saw the version before the last one writes nothing.
-	touched, err := s.TouchLead(ctx, first.ID, first.UpdatedAt, at(9))
+	touched, err := s.TouchLead(ctx, first, at(9))
 	if err != nil || touched {
 		t.Errorf("TouchLead with a stale updatedAt: touched %v, %v; want false", touched, err)
+	}
+	// As if a status change had come in the same microsecond as the save.
+	sameTime := again
+	sameTime.Status = leads.StatusLost
+	if touched, err := s.TouchLead(ctx, sameTime, at(9)); err != nil || touched {
+		t.Errorf("TouchLead that saw another status: touched %v, %v; want false", touched, err)
 	}
 	if read, err := s.Lead(ctx, first.ID); err != nil || !read.LastSavedAt.Equal(at(5)) {
 		t.Errorf("after a stale touch: lastSavedAt %v, %v; want at(5)", read.LastSavedAt, err)
 	}
-	touched, err = s.TouchLead(ctx, first.ID, at(5), at(9))
+	touched, err = s.TouchLead(ctx, again, at(9))
 	if err != nil || !touched {
 		t.Errorf("TouchLead with the current updatedAt: touched %v, %v; want true", touched, err)
 	}
