@@ -107,9 +107,9 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if s := strings.TrimSpace(getenv("LEADS_DB_MAX_CONNS")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("LEADS_DB_MAX_CONNS=%q: want a number of connections, 1 or more", s))
+		n, err := parseMaxConns(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("LEADS_DB_MAX_CONNS=%q: %w", s, err))
 		}
 		c.DBMaxConns = n
 	}
@@ -199,13 +199,9 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 	}
 	if which&flagDatabaseURL != 0 {
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://… (LEADS_DATABASE_URL)")
-		fs.Func("db-max-conns", "size of PostgreSQL's connection pool; unset: from the cores and the server (LEADS_DB_MAX_CONNS)", func(s string) error {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				return errors.New("want a number of connections, 1 or more")
-			}
-			c.DBMaxConns = n
-			return nil
+		fs.Func("db-max-conns", "size of PostgreSQL's connection pool; unset: from the cores and the server (LEADS_DB_MAX_CONNS)", func(s string) (err error) {
+			c.DBMaxConns, err = parseMaxConns(s)
+			return err
 		})
 	}
 	if which&flagJWTSecret != 0 {
@@ -352,6 +348,15 @@ func openStore(ctx context.Context, databaseURL string, maxConns int) (store, er
 		scheme, _, _ := strings.Cut(databaseURL, ":")
 		return nil, fmt.Errorf("unsupported database URL scheme %q: use sqlite:PATH or postgres://…", scheme)
 	}
+}
+
+// parseMaxConns reads a pool size: a whole number, 1 or more.
+func parseMaxConns(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, errors.New("want a number of connections, 1 or more")
+	}
+	return n, nil
 }
 
 // withPoolSize sets pgxpool's pool_max_conns in a PostgreSQL URL.

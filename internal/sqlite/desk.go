@@ -51,12 +51,12 @@ func (s *Store) Activities(ctx context.Context, leadID string, page, limit int) 
 
 // Roster lists the staff by id, each with their centres by id.
 func (s *Store) Roster(ctx context.Context) ([]leads.Staff, error) {
-	staff, err := list(ctx, s, "staff", `SELECT id, full_name, email, active FROM staff ORDER BY id`,
+	staff, err := list(ctx, s.read, "staff", `SELECT id, full_name, email, active FROM staff ORDER BY id`,
 		func(m *leads.Staff) []any { return []any{&m.ID, &m.FullName, &m.Email, &m.Active} })
 	if err != nil {
 		return nil, err
 	}
-	links, err := list(ctx, s, "staff centres", `SELECT staff_id, center_id FROM staff_centers ORDER BY staff_id, center_id`,
+	links, err := list(ctx, s.read, "staff centres", `SELECT staff_id, center_id FROM staff_centers ORDER BY staff_id, center_id`,
 		func(l *[2]string) []any { return []any{&l[0], &l[1]} })
 	if err != nil {
 		return nil, err

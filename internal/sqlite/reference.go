@@ -123,31 +123,33 @@ func (s *Store) PutStudent(ctx context.Context, st leads.Student, now time.Time)
 
 // Locations lists every location by name.
 func (s *Store) Locations(ctx context.Context) ([]leads.Location, error) {
-	return list(ctx, s, "locations", `SELECT id, name FROM locations ORDER BY name, id`,
+	return list(ctx, s.read, "locations", `SELECT id, name FROM locations ORDER BY name, id`,
 		func(l *leads.Location) []any { return []any{&l.ID, &l.Name} })
 }
 
 // Centers lists the centres of a location ("" for all) by name.
 func (s *Store) Centers(ctx context.Context, locationID string) ([]leads.Center, error) {
-	return list(ctx, s, "centres", `SELECT id, name, location_id FROM centers
+	return list(ctx, s.read, "centres", `SELECT id, name, location_id FROM centers
 		WHERE ?1 = '' OR location_id = ?1 ORDER BY name, id`,
 		func(c *leads.Center) []any { return []any{&c.ID, &c.Name, &c.LocationID} }, locationID)
 }
 
 // Courses lists the courses of a centre ("" for all) by name.
 func (s *Store) Courses(ctx context.Context, centerID string) ([]leads.Course, error) {
-	return list(ctx, s, "courses", `SELECT id, name, center_id, description, duration, fee FROM courses
+	return list(ctx, s.read, "courses", `SELECT id, name, center_id, description, duration, fee FROM courses
 		WHERE ?1 = '' OR center_id = ?1 ORDER BY name, id`,
 		func(c *leads.Course) []any {
 			return []any{&c.ID, &c.Name, &c.CenterID, &c.Description, &c.Duration, &c.Fee}
 		}, centerID)
 }
 
-// list runs a reference query on the read pool and scans each row into the
-// fields that fields returns (a NULL column leaves a pointer field nil); an
-// empty list is [] (not null) in JSON.
-func list[T any](ctx context.Context, s *Store, what, query string, fields func(*T) []any, args ...any) ([]T, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+// list runs a query on q (the read pool, or a transaction) and scans each
+// row into the fields that fields returns (a NULL column leaves a pointer
+// field nil); an empty list is [] (not null) in JSON.
+func list[T any](ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, what, query string, fields func(*T) []any, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list %s: %w", what, err)
 	}

@@ -51,10 +51,9 @@ func (r statsReader) DayCounts(ctx context.Context, f leads.ListFilter) ([]leads
 	if f.CreatedTo != nil {
 		where = schema.AndWhere(where, "substr(created_at, 1, 10) <= "+q.arg(f.CreatedTo.UTC().Format(time.DateOnly)))
 	}
-	return scanAll(ctx, r.tx, fmt.Sprintf(statsDaySQL, where), q.args, func(rows *sql.Rows) (d leads.DayCount, err error) {
-		err = rows.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted)
-		return d, err
-	})
+	return list(ctx, r.tx, "day counts", fmt.Sprintf(statsDaySQL, where), func(d *leads.DayCount) []any {
+		return []any{&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted}
+	}, q.args...)
 }
 
 func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map[string]int, error) {
@@ -63,11 +62,8 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 		centre string
 		n      int
 	}
-	counts, err := scanAll(ctx, r.tx, `SELECT COALESCE(center_id, ''), count(*) FROM leads`+q.where+` GROUP BY center_id`, q.args,
-		func(rows *sql.Rows) (c count, err error) {
-			err = rows.Scan(&c.centre, &c.n)
-			return c, err
-		})
+	counts, err := list(ctx, r.tx, "counts by centre", `SELECT COALESCE(center_id, ''), count(*) FROM leads`+q.where+` GROUP BY center_id`,
+		func(c *count) []any { return []any{&c.centre, &c.n} }, q.args...)
 	by := map[string]int{}
 	for _, c := range counts {
 		by[c.centre] += c.n
@@ -80,28 +76,7 @@ func (r statsReader) FirstContactDelays(ctx context.Context, f leads.ListFilter,
 	q := newListQuery(f)
 	where := schema.AndWhere(q.where, "contacted_at IS NOT NULL")
 	lim, off := q.arg(limit), q.arg(offset)
-	return scanAll(ctx, r.tx, `SELECT `+firstContactSeconds+` FROM leads`+where+
-		` ORDER BY `+firstContactSeconds+` LIMIT `+lim+` OFFSET `+off, q.args,
-		func(rows *sql.Rows) (d int64, err error) {
-			err = rows.Scan(&d)
-			return d, err
-		})
-}
-
-// scanAll runs a query and scans each row with scan.
-func scanAll[T any](ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return list(ctx, r.tx, "first-contact delays", `SELECT `+firstContactSeconds+` FROM leads`+where+
+		` ORDER BY `+firstContactSeconds+` LIMIT `+lim+` OFFSET `+off,
+		func(d *int64) []any { return []any{d} }, q.args...)
 }

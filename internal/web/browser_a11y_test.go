@@ -48,19 +48,26 @@ func (brokenLeadStore) LeadByUser(context.Context, string) (leads.Lead, error) {
 // --demo), until the test ends.
 func (e *browserEnv) startMail(st leads.Store, box *notify.Mailbox) {
 	e.t.Helper()
-	js, ok := st.(interface {
+	startWorkers(e.t, notify.Config{Store: st, Mailer: box, From: "Enrolment <no-reply@leads.test>",
+		Desk: "desk@leads.test", PublicURL: e.base})
+}
+
+// startWorkers works cfg.Store's job queue with the notify workers, as leads
+// serve wires them, until the test ends.
+func startWorkers(t testing.TB, cfg notify.Config) {
+	t.Helper()
+	js, ok := cfg.Store.(interface {
 		StartJobs(context.Context, *river.Workers, []*river.PeriodicJob, *slog.Logger) (func(context.Context) error, error)
 	})
 	if !ok {
-		e.t.Fatalf("the store %T has no job queue", st)
+		t.Fatalf("the store %T has no job queue", cfg.Store)
 	}
-	workers, periodic := notify.Workers(notify.Config{Store: st, Mailer: box, From: "Enrolment <no-reply@leads.test>",
-		Desk: "desk@leads.test", PublicURL: e.base})
+	workers, periodic := notify.Workers(cfg)
 	stop, err := js.StartJobs(context.Background(), workers, periodic, slog.New(slog.DiscardHandler))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() {
+	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		stop(ctx)

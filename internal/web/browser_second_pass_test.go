@@ -38,17 +38,24 @@ func (e *browserEnv) openStaffLead(id string) {
 	e.waitPage("/staff/leads/"+id, ".details dl.summary")
 }
 
+// toPaymentStep fills the onboarding's first two steps (a course chosen)
+// and waits for the third, the payment plan.
+func (e *browserEnv) toPaymentStep() {
+	e.t.Helper()
+	e.open("/onboarding")
+	e.fillStep1(sampleStep1())
+	e.do(chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("course")))
+	e.choose("course", "web-dev")
+	e.do(chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("plan-full")))
+}
+
 // TestBrowserPaymentPlanReachesTheStaff: the plan chosen on step 3 and saved
 // with Save and Exit is stored with the lead and shown, in words, on the
 // staff's page of the lead (and in the applicant's summary).
 func TestBrowserPaymentPlanReachesTheStaff(t *testing.T) {
 	forEachBrowserEngine(t, func(t *testing.T, e *browserEnv) {
-		e.open("/onboarding")
-		e.fillStep1(sampleStep1())
-		e.do(chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("course")))
-		e.choose("course", "web-dev")
-		e.do(chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("plan-instalments")),
-			chromedp.Click(chromedp.ID("plan-instalments")), chromedp.Click(chromedp.ID("save-exit")))
+		e.toPaymentStep()
+		e.do(chromedp.Click(chromedp.ID("plan-instalments")), chromedp.Click(chromedp.ID("save-exit")))
 		e.waitJS("the saved dashboard", `location.pathname === "/dashboard" && document.querySelector('#app-state[data-state="saved"]')`)
 
 		l := e.waitStore("the payment plan to be saved", func(l leads.Lead) bool { return l.PaymentPlan != nil })
@@ -79,12 +86,8 @@ var uuidPattern = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 // what happens next; the staff's page of the lead gives the same reference.
 func TestBrowserFinishShowsReferenceAndNextSteps(t *testing.T) {
 	forEachBrowserEngine(t, func(t *testing.T, e *browserEnv) {
-		e.open("/onboarding")
-		e.fillStep1(sampleStep1())
-		e.do(chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("course")))
-		e.choose("course", "web-dev")
-		e.do(chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("plan-full")),
-			chromedp.Click(chromedp.ID("plan-full")), chromedp.Click(chromedp.ID("finish")))
+		e.toPaymentStep()
+		e.do(chromedp.Click(chromedp.ID("plan-full")), chromedp.Click(chromedp.ID("finish")))
 		e.waitJS("the completed dashboard", `location.pathname === "/dashboard" && document.querySelector('#app-state[data-state="completed"]')`)
 
 		l := e.waitStore("the converted lead", func(l leads.Lead) bool { return l.Status == leads.StatusConverted })

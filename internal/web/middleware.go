@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -209,20 +211,9 @@ func (s *Server) checkQuery(next http.Handler) http.Handler {
 			return
 		}
 		q, err := url.ParseQuery(r.URL.RawQuery)
-		bad := ""
+		bad := badText(q, "query")
 		if err != nil {
 			bad = "query"
-		}
-		for k, vs := range q {
-			if !leads.ValidText(k) {
-				bad = "query"
-				break
-			}
-			for _, v := range vs {
-				if !leads.ValidText(v) {
-					bad = k
-				}
-			}
 		}
 		if bad != "" {
 			s.refuse(w, r, leads.Invalid(leads.FieldError{Field: bad, Message: leads.TextError}))
@@ -230,6 +221,23 @@ func (s *Server) checkQuery(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// badText returns the first field (by name) of query or form values whose
+// value breaks the rule for text (leads.ValidText), whole when a name does,
+// or "".
+func badText(values url.Values, whole string) string {
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if !leads.ValidText(k) {
+			return whole
+		}
+		for _, v := range values[k] {
+			if !leads.ValidText(v) {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // refuse answers an error before any handler ran: in the frontend route's

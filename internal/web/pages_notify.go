@@ -32,7 +32,7 @@ func (s *Server) unsubscribe(p *pages) http.Handler {
 				s.refuse(w, r, errUnreadable)
 				return
 			}
-			if field := badFormText(r.PostForm); field != "" {
+			if field := badText(r.PostForm, "body"); field != "" {
 				s.refuse(w, r, leads.Invalid(leads.FieldError{Field: field, Message: leads.TextError}))
 				return
 			}

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -409,7 +407,7 @@ func (s *Server) staffAction(p *pages, form string) http.Handler {
 		}
 		// The API's parsers see JSON, whose encoder would quietly repair
 		// invalid UTF-8: the form's text is checked here, as it came.
-		if field := badFormText(r.PostForm); field != "" {
+		if field := badText(r.PostForm, "body"); field != "" {
 			s.renderLead(p, w, r, v, http.StatusBadRequest, form, leads.Invalid(leads.FieldError{Field: field, Message: leads.TextError}))
 			return
 		}
@@ -468,22 +466,6 @@ func (s *Server) staffAction(p *pages, form string) http.Handler {
 		}
 		http.Redirect(w, r, "/staff/leads/"+url.PathEscape(id)+"?done="+form, http.StatusSeeOther)
 	})
-}
-
-// badFormText returns the first field (by name) of a form whose value breaks
-// the rule for text (leads.ValidText), "body" for a name that does, or "".
-func badFormText(form url.Values) string {
-	for _, k := range slices.Sorted(maps.Keys(form)) {
-		if !leads.ValidText(k) {
-			return "body"
-		}
-		for _, v := range form[k] {
-			if !leads.ValidText(v) {
-				return k
-			}
-		}
-	}
-	return ""
 }
 
 // formError is the message a failed form shows: the domain's message and

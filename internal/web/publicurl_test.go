@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/leads"
@@ -198,25 +195,10 @@ func TestAbsoluteLinksFollowPublicURL(t *testing.T) {
 			ctx := context.Background()
 			st := eng.open(t)
 			mail := notify.NewMailbox(50)
-			js, ok := st.(interface {
-				StartJobs(context.Context, *river.Workers, []*river.PeriodicJob, *slog.Logger) (func(context.Context) error, error)
-			})
-			if !ok {
-				t.Fatalf("the store %T has no job queue", st)
-			}
 			// As leads serve wires them: the workers and the server get the
 			// same public URL.
-			workers, periodic := notify.Workers(notify.Config{Store: st, Mailer: mail, From: "Enrolment <no-reply@leads.example.org>",
+			startWorkers(t, notify.Config{Store: st, Mailer: mail, From: "Enrolment <no-reply@leads.example.org>",
 				Desk: "desk@leads.example.org", PublicURL: public})
-			stop, err := js.StartJobs(ctx, workers, periodic, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				stop(ctx)
-			})
 			e := newEnvWith(t, Config{Store: st, PublicURL: public, Mailbox: mail, Demo: &Demo{Secret: testSecret,
 				Accounts: map[auth.Role]auth.Principal{auth.RoleStaff: {UserID: "staff-1", Role: auth.RoleStaff, Name: ptr("Sam Staff")}}}})
 			e.seed(ctx)
