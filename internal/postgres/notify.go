@@ -30,7 +30,7 @@ import (
 func (s *Store) riverMigration() *goose.Migration {
 	run := func(target int) func(ctx context.Context, _ *sql.DB) error {
 		return func(ctx context.Context, _ *sql.DB) error {
-			m, err := rivermigrate.New(riverpgxv5.New(s.pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+			m, err := rivermigrate.New(riverpgxv5.New(s.direct), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				return err
 			}
@@ -47,9 +47,12 @@ func (s *Store) riverMigration() *goose.Migration {
 
 // StartJobs starts working the queue with workers (and the periodic jobs)
 // until the returned stop is called. River takes its connections from the
-// store's pool, one of them to LISTEN for new jobs.
+// store's pool, one of them to LISTEN for new jobs (behind a pooler, it
+// polls).
 func (s *Store) StartJobs(ctx context.Context, workers *river.Workers, periodic []*river.PeriodicJob, log *slog.Logger) (stop func(context.Context) error, err error) {
-	client, err := river.NewClient(riverpgxv5.New(s.pool), queue.Config(workers, periodic, log))
+	cfg := queue.Config(workers, periodic, log)
+	cfg.PollOnly = s.pollOnly
+	client, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: job queue: %w", err)
 	}

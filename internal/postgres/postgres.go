@@ -39,6 +39,12 @@ type Store struct {
 	schema.Migrator // MigrateUp, MigrateDown, MigrationStatus
 
 	pool *pgxpool.Pool
+	// direct is the database without the pooler, for what needs a session
+	// of its own (migrations); pool itself unless OpenPooled.
+	direct *pgxpool.Pool
+	// pollOnly: the job queue polls, as LISTEN does not pass a transaction
+	// pooler.
+	pollOnly bool
 	// inserter queues jobs inside the store's transactions (River, with no
 	// workers of its own: StartJobs works the queue).
 	inserter *river.Client[pgx.Tx]
@@ -56,6 +62,47 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
 	}
 	return openConfig(ctx, cfg, strings.Contains(url, "pool_max_conns"))
+}
+
+// OpenPooled opens a store whose connections go through a pooler in
+// transaction mode (PgBouncer) at url; direct is the same database without
+// the pooler. Through the pooler each statement may meet another server
+// connection, so what needs a session of its own goes elsewhere or is not
+// used: migrations (goose holds an advisory lock for their whole run) take
+// a small pool on direct; statements are not prepared by name (pgx caches
+// their descriptions and sends them unnamed, unless url names
+// default_query_exec_mode); and the job queue polls instead of listening.
+// Without pool_max_conns in url the pool is PoolSize's for the cores: the
+// server's limit says nothing of the pooler's.
+func OpenPooled(ctx context.Context, url, direct string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
+	}
+	if !strings.Contains(url, "default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = PoolSize(runtime.GOMAXPROCS(0), 0)
+	}
+	dcfg, err := pgxpool.ParseConfig(direct)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse direct database URL: %w", err)
+	}
+	if !strings.Contains(direct, "pool_max_conns") {
+		dcfg.MaxConns = 2 // goose's locked session and River's migration
+	}
+	dcfg.MaxConnIdleTime = time.Minute // needed at start, then idle
+	s, err := openConfig(ctx, cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	if s.direct, err = pgxpool.NewWithConfig(ctx, dcfg); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("postgres: open direct: %w", err)
+	}
+	s.pollOnly = true
+	return s, nil
 }
 
 // openConfig opens a store on a parsed pool configuration; sized says that
@@ -101,7 +148,7 @@ func newStore(pool *pgxpool.Pool) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: job queue: %w", err)
 	}
-	s := &Store{pool: pool, inserter: inserter}
+	s := &Store{pool: pool, direct: pool, inserter: inserter}
 	s.Migrator = schema.Migrator{Engine: "postgres", Provider: s.provider}
 	return s, nil
 }
@@ -115,6 +162,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // acknowledged write was committed, so it is already durable.
 func (s *Store) Close() error {
 	s.pool.Close()
+	s.direct.Close()
 	return nil
 }
 
@@ -124,7 +172,7 @@ func (s *Store) Close() error {
 // schemas (one per test, say) wait for each other.
 func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
 	var current string
-	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
+	if err := s.direct.QueryRow(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
 		return nil, nil, fmt.Errorf("current schema: %w", err)
 	}
 	h := fnv.New64a()
@@ -138,7 +186,7 @@ func (s *Store) provider(ctx context.Context) (*goose.Provider, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db := stdlib.OpenDBFromPool(s.pool)
+	db := stdlib.OpenDBFromPool(s.direct)
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker),
 		goose.WithGoMigrations(s.riverMigration()))
 	if err != nil {

@@ -46,12 +46,34 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) leads.Store { return openMigrated(t) }, reopen)
 }
 
-// reopen closes the store's pool and opens a new one on the same database.
+// TestStoreThroughPgBouncer holds the store to the conformance suite through
+// PgBouncer in transaction mode: each statement may meet another server
+// connection, so nothing may rely on a session.
+func TestStoreThroughPgBouncer(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) leads.Store {
+		pooled, direct := testdb.PgBouncer(t)
+		s, err := OpenPooled(t.Context(), pooled, direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.MigrateUp(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}, reopen)
+}
+
+// reopen closes the store's pools and opens new ones on the same database.
 func reopen(t *testing.T, st leads.Store) leads.Store {
 	s := st.(*Store)
-	url := s.pool.Config().ConnString()
+	url, direct, pooled := s.pool.Config().ConnString(), s.direct.Config().ConnString(), s.pollOnly
 	s.Close()
-	again, err := Open(t.Context(), url)
+	open := func() (*Store, error) { return Open(t.Context(), url) }
+	if pooled {
+		open = func() (*Store, error) { return OpenPooled(t.Context(), url, direct) }
+	}
+	again, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}

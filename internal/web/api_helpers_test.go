@@ -71,11 +71,29 @@ func openPostgres(t testing.TB) leads.Store {
 	return st
 }
 
+// openPgBouncer gives the test its own database behind its own PgBouncer in
+// transaction mode.
+func openPgBouncer(t testing.TB) leads.Store {
+	t.Helper()
+	ctx := context.Background()
+	pooled, direct := testdb.PgBouncer(t)
+	st, err := postgres.OpenPooled(ctx, pooled, direct)
+	if err != nil {
+		t.Fatalf("open postgres through pgbouncer: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.MigrateUp(ctx); err != nil {
+		t.Fatalf("migrate postgres through pgbouncer: %v", err)
+	}
+	return st
+}
+
 // forEachEngine runs fn as a parallel subtest per engine, each with its own
-// database and server.
+// database and server; the API's tests also run on PostgreSQL through
+// PgBouncer, as several instances of the service would.
 func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	for _, eng := range engines() {
+	for _, eng := range append(engines(), engine{"pgbouncer", openPgBouncer}) {
 		t.Run(eng.name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, newEnv(t, eng.open(t)))
