@@ -6,8 +6,9 @@
 #   scripts/load.sh                  # N=200000 leads, 32 clients, 15 s phases
 #   N=20000 DURATION=5s scripts/load.sh
 #
-# Needs go, pgbench, createdb/dropdb and a PostgreSQL on 127.0.0.1:5432 that
-# trusts user postgres. Everything listens on 127.0.0.1. The database, the
+# Needs go, pgbench, pgbouncer (Debian's; SCALEOUT=0 skips what needs it),
+# createdb/dropdb and a PostgreSQL on 127.0.0.1:5432 that trusts user
+# postgres. Everything listens on 127.0.0.1. The database, the
 # SQLite file and the servers it starts are removed on exit, even on failure.
 # Results: one line per phase on stdout, then a summary table; the raw lines
 # are also kept in $OUT (default: not kept).
@@ -16,6 +17,9 @@ set -euo pipefail
 N=${N:-200000}
 CLIENTS=${CLIENTS:-32}
 DURATION=${DURATION:-15s}
+# SCALEOUT=1: also two instances on one database, directly and through
+# PgBouncer in transaction mode.
+SCALEOUT=${SCALEOUT:-1}
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
 PGUSER=${PGUSER:-postgres}
@@ -29,6 +33,7 @@ sqlite_url="sqlite:$work/leads.db"
 results=$work/results.txt
 created_db=
 servers=() # pids of the servers started here
+bouncer=   # pid of the PgBouncer started here
 gens=()    # pids of background load generators
 
 # A fresh secret per run; the environment keeps it out of `ps`.
@@ -63,6 +68,10 @@ cleanup() {
 	for pid in "${servers[@]}"; do
 		stop_server "$pid"
 	done
+	if [[ -n $bouncer ]]; then
+		kill -INT "$bouncer" 2>/dev/null || true
+		wait "$bouncer" 2>/dev/null || true
+	fi
 	if [[ -n $created_db ]]; then
 		dropdb --if-exists "$db" || log "could not drop database $db"
 	fi
@@ -74,11 +83,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server NAME DATABASE_URL: starts the service on a free port of
-# 127.0.0.1 and sets server_pid and server_url.
+# start_server NAME DATABASE_URL [DIRECT_URL]: starts the service on a free
+# port of 127.0.0.1 and sets server_pid and server_url.
 start_server() {
-	local name=$1 url=$2 i
-	"$work/leads" serve --addr 127.0.0.1:0 --database-url "$url" >"$work/$name.out" 2>"$work/$name.log" &
+	local name=$1 url=$2 direct=${3:-} i
+	LEADS_DATABASE_DIRECT_URL=$direct "$work/leads" serve --addr 127.0.0.1:0 --database-url "$url" >"$work/$name.out" 2>"$work/$name.log" &
 	server_pid=$!
 	servers+=("$server_pid")
 	for ((i = 0; i < 300; i++)); do
@@ -138,6 +147,7 @@ timed_phases() {
 	start_server "$label" "$2"
 	log "$label: save, list, get ($DURATION each, $CLIENTS clients)"
 	phase "$label" save -duration "$DURATION" -n "$N"
+	phase "$label" resave -duration "$DURATION" -n "$N"
 	phase "$label" list -duration "$DURATION"
 	phase "$label" get -duration "$DURATION"
 	if [[ ${3:-} == sub-only ]]; then
@@ -148,51 +158,111 @@ timed_phases() {
 	stop "$server_pid"
 }
 
-# pgbench_save: PostgreSQL alone running the engine's save upsert, the SQL
-# copied from internal/postgres/leads.go at run time, its parameters drawn per
-# transaction: a random seeded user (who keeps their centre), a course, a step;
-# the guide's full payload. -M prepared, like pgx.
-pgbench_save() {
-	local src=$root/internal/postgres/leads.go script=$work/save.sql
-	local cols save
-	cols=$(awk '/^const leadColumns = `/ { on = 1; sub(/.*= `/, "") } on { print } on && /`$/ { exit }' "$src" | tr -d '`')
-	save=$(awk '/^const saveSQL = `/ { on = 1; next } on && /^RETURNING ` \+ leadColumns/ { exit } on { print }' "$src")
-	if [[ -z $cols || -z $save || $save != *"ON CONFLICT (user_id) DO UPDATE"* ]]; then
-		log "could not find saveSQL and leadColumns in $src"
+# start_bouncer: PgBouncer in transaction mode on a free port of 127.0.0.1
+# in front of the run's database; sets bouncer_url. It runs as postgres
+# when this script runs as root (PgBouncer refuses root).
+start_bouncer() {
+	local port i dir=$work/pgbouncer
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$dir"
+	chmod 755 "$work" "$dir"
+	printf '"%s" ""\n' "$PGUSER" >"$dir/users.txt"
+	cat >"$dir/pgbouncer.ini" <<-INI
+		[databases]
+		* = host=$PGHOST port=$PGPORT
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $port
+		unix_socket_dir =
+		auth_type = trust
+		auth_file = $dir/users.txt
+		pool_mode = transaction
+		max_client_conn = 500
+		default_pool_size = 20
+	INI
+	chmod 644 "$dir"/*
+	local as=()
+	[[ $(id -u) == 0 ]] && as=(-u postgres)
+	"${PGBOUNCER:-/usr/sbin/pgbouncer}" "${as[@]}" "$dir/pgbouncer.ini" >"$dir/out.log" 2>&1 &
+	bouncer=$!
+	for ((i = 0; i < 100; i++)); do
+		pg_isready -q -h 127.0.0.1 -p "$port" -d "$db" && break
+		sleep 0.1
+	done
+	bouncer_url="postgres://$PGUSER@127.0.0.1:$port/$db?sslmode=disable"
+}
+
+# two_phases LABEL DATABASE_URL [DIRECT_URL]: save, list and get against two
+# fresh servers on one database, half the clients each, at the same time. One
+# result line per phase: requests and rates summed, the worse p99, the two
+# servers' CPU summed, the larger peak RSS.
+two_phases() {
+	local label=$1 url=$2 direct=${3:-} ph a_pid a_url b_pid b_url s0 s1 m0 m1 half=$((CLIENTS / 2))
+	start_server "$label-a" "$url" "$direct"
+	a_pid=$server_pid a_url=$server_url
+	start_server "$label-b" "$url" "$direct"
+	b_pid=$server_pid b_url=$server_url
+	log "$label: two instances, save, list, get ($DURATION each, $half clients each)"
+	for ph in save resave list get; do
+		s0=$(($(proc_cpu "$a_pid") + $(proc_cpu "$b_pid")))
+		m0=$(machine_cpu)
+		"$work/loadgen" -url "$a_url" -label "$label" -phase "$ph" -clients "$half" -duration "$DURATION" -n "$N" >"$work/$label-a.txt" &
+		local ga=$!
+		"$work/loadgen" -url "$b_url" -label "$label" -phase "$ph" -clients "$half" -duration "$DURATION" -n "$N" >"$work/$label-b.txt" &
+		local gb=$! ok=0
+		gens+=("$ga" "$gb")
+		wait "$ga" || ok=$?
+		wait "$gb" || ok=$?
+		s1=$(($(proc_cpu "$a_pid") + $(proc_cpu "$b_pid")))
+		m1=$(machine_cpu)
+		cat "$work/$label-a.txt" "$work/$label-b.txt" >&2
+		if ((ok != 0)); then
+			log "$label: $ph failed"
+			return 1
+		fi
+		cat "$work/$label-a.txt" "$work/$label-b.txt" | awk -v c="$CLIENTS" '
+			function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
+			{ req += field("requests"); rps += field("rps"); if (field("p99_ms") > p99) p99 = field("p99_ms"); p50 += field("p50_ms") / 2; err += field("errors"); cpu += field("loadgen_cpu_s"); ph = field("phase"); l = field("label") }
+			END { printf "phase=%s label=%s clients=%d requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d loadgen_cpu_s=%.2f\n", ph, l, c, req, rps, p50, p99, err, cpu }' |
+			tee -a "$results"
+		a=$(peak "$a_pid") b=$(peak "$b_pid")
+		echo "rss label=$label phase=$ph peak_mib=$(awk -v a="$a" -v b="$b" 'BEGIN { print (a > b ? a : b) }')" | tee -a "$results"
+		echo "$m0 $m1" | awk -v l="$label" -v p="$ph" -v s=$((s1 - s0)) -v hz="$hz" \
+			'{ printf "cpu label=%s phase=%s server_cpu_s=%.2f machine_busy_s=%.2f machine_total_s=%.2f\n", l, p, s / hz, ($3 - $1) / hz, ($4 - $2) / hz }' |
+			tee -a "$results"
+	done
+	stop "$a_pid"
+	stop "$b_pid"
+}
+
+# pgbench_resave: PostgreSQL alone running the statements of Save and Exit
+# pressed again (leads.resave): Store.SaveView's read of the lead, its user
+# and the references, then Store.TouchLead's conditional update, both from
+# internal/postgres/leads.go (the lead's columns are copied from it at run
+# time), for one of the first 1,000 users with their own centre, as
+# tools/loadgen's resave phase. -M prepared, like pgx.
+pgbench_resave() {
+	local src=$root/internal/postgres/leads.go script=$work/resave.sql cols
+	cols=$(awk '/^const leadColumns = `/ { on = 1; sub(/.*= `/, "") } on { print } on && /`$/ { exit }' "$src" | tr -d '`\n\t' |
+		sed -e 's/, */, l./g' -e 's/^/l./')
+	if [[ -z $cols || $cols != l.id,*l.unsubscribed_at ]] || ! grep -q 'WHERE id = \$1 AND updated_at = \$2 AND status = \$3' "$src"; then
+		log "leadColumns or TouchLead changed in $src: update pgbench_resave"
 		return 1
 	fi
 	{
-		echo "\\set uid random(0, $((N - 1)))"
-		# A user keeps their centre (uid % 4, as tools/loadgen does); the
-		# course is any of the catalogue's.
+		echo '\set uid random(0, 999)'
 		echo '\set c :uid % 4 + 1'
-		echo '\set k random(1, 10)'
-		echo '\set step random(1, 3)'
-		echo '\set house random(1, 200)'
-		printf '%s\nRETURNING %s;\n' "$save" "$cols" | sed \
-			-e 's/\$16/now()/g' \
-			-e "s/\\\$15/'onboarding_save_and_exit'/g" \
-			-e 's/\$14/:step/g' \
-			-e "s/\\\$13/(:house || ' Allen Avenue, Ikeja')/g" \
-			-e "s/\\\$12/('guardian.' || :uid || '@example.com')/g" \
-			-e "s/\\\$11/'08012345678'/g" \
-			-e "s/\\\$10/'Ngozi Okafor'/g" \
-			-e 's/\$9/true/g' \
-			-e "s/\\\$8/(ARRAY['Digital Marketing Course','Web Development','Fashion Design','Digital Marketing Course','Web Development','Solar Installation','Fashion Design','Solar Installation','Web Development','Solar Installation'])[:k]/g" \
-			-e "s/\\\$7/(ARRAY['abuja-digital-marketing','abuja-web-development','abuja-fashion-design','lagos-digital-marketing','lagos-web-development','lagos-solar-installation','kano-fashion-design','kano-solar-installation','port-harcourt-web-development','port-harcourt-solar-installation'])[:k]/g" \
-			-e "s/\\\$6/(:house || ' Aminu Kano Crescent, Wuse 2')/g" \
-			-e "s/\\\$5/(ARRAY['Abuja Center','Lagos Center','Kano Center','Port Harcourt Center'])[:c]/g" \
-			-e "s/\\\$4/(ARRAY['abuja-center','lagos-center','kano-center','port-harcourt-center'])[:c]/g" \
-			-e "s/\\\$3/(ARRAY['fct-abuja','lagos','kano','rivers'])[:c]/g" \
-			-e "s/\\\$2/('load-' || :uid)/g" \
-			-e 's/\$1/gen_random_uuid()/g'
+		echo "SELECT u.full_name AS user_name, u.email AS user_email, u.phone AS user_phone, loc.id AS loc_id, loc.name AS loc_name,"
+		echo "	c.id AS c_id, c.name AS c_name, co.id AS co_id, co.name AS co_name, $cols"
+		echo "FROM leads l JOIN users u ON u.id = l.user_id"
+		echo "LEFT JOIN locations loc ON loc.id = (ARRAY['fct-abuja','lagos','kano','rivers'])[:c]"
+		echo "LEFT JOIN centers c ON c.id = (ARRAY['abuja-center','lagos-center','kano-center','port-harcourt-center'])[:c]"
+		echo "LEFT JOIN courses co ON co.id = (ARRAY['abuja-web-development','lagos-web-development','kano-fashion-design','port-harcourt-web-development'])[:c]"
+		echo "WHERE l.user_id = 'load-' || :uid \\gset"
+		echo "UPDATE leads SET last_saved_at = now(), updated_at = now() WHERE id = :id AND updated_at = :updated_at AND status = :status;"
 	} >"$script"
-	if grep -q '\$[0-9]' "$script"; then
-		log "unsubstituted parameter in $script"
-		return 1
-	fi
 	local secs=${DURATION%s} m0 m1
-	log "pgbench: the save upsert alone, $CLIENTS clients, ${secs}s"
+	log "pgbench: the re-save's statements alone, $CLIENTS clients, ${secs}s"
 	m0=$(machine_cpu)
 	# `times` prints the subshell's children's CPU time: pgbench's own.
 	(cd "$work" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$secs" -l --log-prefix=pgbench -f "$script" "$db" && times) >"$work/pgbench.out" 2>&1 || {
@@ -204,7 +274,7 @@ pgbench_save() {
 	tps=$(awk '/^tps = / { print $3; exit }' "$work/pgbench.out")
 	tail -1 "$work/pgbench.out" | awk -v m="$m0 $m1" -v hz="$hz" '
 		function secs(t,   a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
-		{ split(m, c, " "); printf "cpu label=postgresql-alone phase=pgbench-save pgbench_cpu_s=%.2f machine_busy_s=%.2f machine_total_s=%.2f\n", secs($1) + secs($2), (c[3] - c[1]) / hz, (c[4] - c[2]) / hz }' |
+		{ split(m, c, " "); printf "cpu label=postgresql-alone phase=pgbench-resave pgbench_cpu_s=%.2f machine_busy_s=%.2f machine_total_s=%.2f\n", secs($1) + secs($2), (c[3] - c[1]) / hz, (c[4] - c[2]) / hz }' |
 		tee -a "$results"
 	failed=$(awk '/number of failed transactions:/ { print $5; exit }' "$work/pgbench.out")
 	# Per-transaction log: the third field is the latency in microseconds.
@@ -213,7 +283,7 @@ pgbench_save() {
 		{ lat[NR] = $1 }
 		END {
 			p50 = lat[int(NR * 0.50) + 1]; p99 = lat[int(NR * 0.99) + 1]
-			printf "phase=pgbench-save label=postgresql-alone clients=%d requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%s\n", c, NR, tps, p50 / 1000, p99 / 1000, failed
+			printf "phase=pgbench-resave label=postgresql-alone clients=%d requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%s\n", c, NR, tps, p50 / 1000, p99 / 1000, failed
 		}' "$work/pgbench.lat" | tee -a "$results"
 }
 
@@ -221,22 +291,23 @@ pgbench_save() {
 summary() {
 	awk '
 		function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
-		/^phase=pgbench-save/ { pg = field("rps"); pgp50 = field("p50_ms"); pgp99 = field("p99_ms") }
-		/^phase=(save|list|get) / { l = field("label"); p = field("phase"); rps[l, p] = field("rps"); p50[l, p] = field("p50_ms"); p99[l, p] = field("p99_ms"); if (!(l in seen)) { seen[l] = 1; order[++n] = l } }
+		/^phase=pgbench-resave/ { pg = field("rps"); pgp50 = field("p50_ms"); pgp99 = field("p99_ms") }
+		/^phase=(save|resave|list|get) / { l = field("label"); p = field("phase"); rps[l, p] = field("rps"); p50[l, p] = field("p50_ms"); p99[l, p] = field("p99_ms"); if (!(l in seen)) { seen[l] = 1; order[++n] = l } }
 		/^rss / { l = field("label"); rss[l] = field("peak_mib") }
 		/^phase=seed / { seed[field("label")] = field("rps") }
 		/^phase=/ { l = field("label"); p = field("phase"); reqs[l, p] = field("requests"); rate[l, p] = field("rps"); if (field("loadgen_cpu_s") != "") gen[l, p] = field("loadgen_cpu_s") }
-		/^cpu / { l = field("label"); p = field("phase"); cpuk[++nc] = l SUBSEP p; srv[l, p] = field("server_cpu_s"); busy[l, p] = field("machine_busy_s"); tot[l, p] = field("machine_total_s"); if (p == "pgbench-save") gen[l, p] = field("pgbench_cpu_s") }
+		/^cpu / { l = field("label"); p = field("phase"); cpuk[++nc] = l SUBSEP p; srv[l, p] = field("server_cpu_s"); busy[l, p] = field("machine_busy_s"); tot[l, p] = field("machine_total_s"); if (p == "pgbench-resave") gen[l, p] = field("pgbench_cpu_s") }
 		END {
-			printf "\n| configuration | saves/s (p50/p99 ms) | lists/s (p50/p99 ms) | gets/s (p50/p99 ms) | peak RSS MiB | saves / PostgreSQL alone |\n"
-			printf "|---|---|---|---|---|---|\n"
+			printf "\n| configuration | saves/s (p50/p99 ms) | re-saves/s (p50/p99 ms) | lists/s (p50/p99 ms) | gets/s (p50/p99 ms) | peak RSS MiB | re-saves / PostgreSQL alone |\n"
+			printf "|---|---|---|---|---|---|---|\n"
 			for (i = 1; i <= n; i++) {
 				l = order[i]
-				printf "| %s | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s | %s |\n", l,
-					rps[l, "save"], p50[l, "save"], p99[l, "save"], rps[l, "list"], p50[l, "list"], p99[l, "list"],
-					rps[l, "get"], p50[l, "get"], p99[l, "get"], rss[l], (pg > 0 ? sprintf("%.2f", rps[l, "save"] / pg) : "-")
+				printf "| %s | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s | %s |\n", l,
+					rps[l, "save"], p50[l, "save"], p99[l, "save"], rps[l, "resave"], p50[l, "resave"], p99[l, "resave"],
+					rps[l, "list"], p50[l, "list"], p99[l, "list"],
+					rps[l, "get"], p50[l, "get"], p99[l, "get"], rss[l], (pg > 0 && rps[l, "resave"] > 0 ? sprintf("%.2f", rps[l, "resave"] / pg) : "-")
 			}
-			printf "| PostgreSQL alone (pgbench, same upsert) | %s (%s/%s) | | | | 1 |\n", pg, pgp50, pgp99
+			printf "| PostgreSQL alone (pgbench, the re-save'"'"'s two statements) | | %s (%s/%s) | | | | 1 |\n", pg, pgp50, pgp99
 			for (l in seed) printf "\nseed %s: %s saves/s (first saves, just-in-time users)", l, seed[l]
 			printf "\n\nCPU time per request, ms:\n\n"
 			printf "| configuration | phase | requests/s | leads | loadgen / pgbench | rest (PostgreSQL, other) | machine busy %% |\n|---|---|---|---|---|---|---|\n"
@@ -285,7 +356,12 @@ fi
 timed_phases sqlite "$sqlite_url"
 timed_phases postgres-pool-default "$pg_url" sub-only
 timed_phases postgres-pool-16 "$pg_url&pool_max_conns=16"
-pgbench_save
+if ((SCALEOUT)); then
+	two_phases postgres-two-instances "$pg_url"
+	start_bouncer
+	two_phases postgres-two-behind-pgbouncer "$bouncer_url" "$pg_url"
+fi
+pgbench_resave
 
 summary | tee -a "$results"
 log "done"

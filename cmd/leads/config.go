@@ -27,6 +27,10 @@ import (
 type Config struct {
 	Addr        string // LEADS_ADDR, --addr
 	DatabaseURL string // LEADS_DATABASE_URL, --database-url
+	// DirectURL is PostgreSQL without the pooler, when DatabaseURL goes
+	// through one in transaction mode (PgBouncer): migrations use it
+	// (LEADS_DATABASE_DIRECT_URL, --database-direct-url).
+	DirectURL string
 	// DBMaxConns sizes PostgreSQL's connection pool; 0 sizes it from the
 	// machine and the server (LEADS_DB_MAX_CONNS, --db-max-conns).
 	DBMaxConns int
@@ -76,6 +80,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	}{
 		{"LEADS_ADDR", &c.Addr},
 		{"LEADS_DATABASE_URL", &c.DatabaseURL},
+		{"LEADS_DATABASE_DIRECT_URL", &c.DirectURL},
 		{"LEADS_JWT_SECRET", &c.JWTSecret},
 		{"LEADS_JWKS_URL", &c.JWKSURL},
 		{"LEADS_SMTP_URL", &c.SMTPURL},
@@ -199,6 +204,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 	}
 	if which&flagDatabaseURL != 0 {
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://… (LEADS_DATABASE_URL)")
+		fs.StringVar(&c.DirectURL, "database-direct-url", c.DirectURL, "PostgreSQL without the pooler, when the database URL goes through PgBouncer in transaction mode (LEADS_DATABASE_DIRECT_URL)")
 		fs.Func("db-max-conns", "size of PostgreSQL's connection pool; unset: from the cores and the server (LEADS_DB_MAX_CONNS)", func(s string) (err error) {
 			c.DBMaxConns, err = parseMaxConns(s)
 			return err
@@ -238,6 +244,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
+		slog.String("database_direct_url", redactURL(c.DirectURL)),
 		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.String("jwt_secret", mask(c.JWTSecret)),
 		slog.String("jwks_url", redactURL(c.JWKSURL)),
@@ -318,8 +325,15 @@ func resetDemo(databaseURL string) error {
 // openStore opens the engine a database URL names: sqlite:PATH or
 // postgres://… (postgresql://…). maxConns, when not 0, sizes PostgreSQL's pool
 // (it overrides the URL's pool_max_conns; SQLite has one writer and a read
-// pool of its own).
-func openStore(ctx context.Context, databaseURL string, maxConns int) (store, error) {
+// pool of its own). A direct URL says that the database URL goes through a
+// pooler in transaction mode (postgres.OpenPooled).
+func openStore(ctx context.Context, databaseURL, directURL string, maxConns int) (store, error) {
+	isPostgres := func(u string) bool {
+		return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+	}
+	if directURL != "" && (!isPostgres(databaseURL) || !isPostgres(directURL)) {
+		return nil, errors.New("a direct database URL is for PostgreSQL behind a pooler: both URLs must be postgres://…")
+	}
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(databaseURL, "sqlite:")
@@ -331,7 +345,7 @@ func openStore(ctx context.Context, databaseURL string, maxConns int) (store, er
 			return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 		}
 		return s, nil
-	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+	case isPostgres(databaseURL):
 		if maxConns > 0 {
 			sized, err := withPoolSize(databaseURL, maxConns)
 			if err != nil {
@@ -339,7 +353,13 @@ func openStore(ctx context.Context, databaseURL string, maxConns int) (store, er
 			}
 			databaseURL = sized
 		}
-		s, err := postgres.Open(ctx, databaseURL)
+		var s *postgres.Store
+		var err error
+		if directURL != "" {
+			s, err = postgres.OpenPooled(ctx, databaseURL, directURL)
+		} else {
+			s, err = postgres.Open(ctx, databaseURL)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database %s: %w", redactURL(databaseURL), err)
 		}

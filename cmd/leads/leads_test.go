@@ -187,17 +187,18 @@ func TestConfig(t *testing.T) {
 				"LEADS_MAIL_FROM": "desk@example.org", "LEADS_NOTIFY_EMAIL": "team@example.org", "LEADS_PUBLIC_URL": "https://leads.example.org",
 				"LEADS_NUDGE_AFTER": "48h", "LEADS_NUDGE_MAX": "3", "LEADS_WEBHOOK_ALLOW_PRIVATE": "true",
 				"LEADS_TRUSTED_ORIGINS": "https://desk.example.org", "LEADS_RATE_LIMIT": "off", "LEADS_TRUSTED_PROXIES": "10.0.0.0/8",
-				"LEADS_DB_MAX_CONNS": "24"},
+				"LEADS_DB_MAX_CONNS": "24", "LEADS_DATABASE_DIRECT_URL": "postgres://u:p@db:5433/leads"},
 			nil,
-			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks", ContactWithin: 4 * time.Hour,
+			Config{Addr: ":9000", DatabaseURL: "postgres://u:p@db/leads", DirectURL: "postgres://u:p@db:5433/leads", JWTSecret: "s1", JWKSURL: "https://idp/jwks", ContactWithin: 4 * time.Hour,
 				SMTPURL: "smtp://u:pw@mail:587", MailFrom: "desk@example.org", NotifyEmail: "team@example.org", PublicURL: "https://leads.example.org",
 				NudgeAfter: 48 * time.Hour, NudgeMax: 3, AllowPrivate: true, TrustedOrigins: "https://desk.example.org",
 				TrustedProxies: "10.0.0.0/8", DBMaxConns: 24}},
 		{"flags override the environment",
 			map[string]string{"LEADS_ADDR": ":9000", "LEADS_DATABASE_URL": "sqlite:a.db", "LEADS_JWT_SECRET": "s1", "LEADS_CONTACT_WITHIN": "4h"},
 			[]string{"--addr", "127.0.0.1:0", "--database-url", "sqlite:b.db", "--jwt-secret", "s2", "--jwks-url", "http://x/jwks",
-				"--no-migrate", "--demo", "--contact-within", "90m", "--rate-limit", "2.5/s,5", "--db-max-conns", "6"},
-			Config{Addr: "127.0.0.1:0", DatabaseURL: "sqlite:b.db", JWTSecret: "s2", JWKSURL: "http://x/jwks", NoMigrate: true, Demo: true,
+				"--no-migrate", "--demo", "--contact-within", "90m", "--rate-limit", "2.5/s,5", "--db-max-conns", "6",
+				"--database-direct-url", "postgres://db2/leads"},
+			Config{Addr: "127.0.0.1:0", DatabaseURL: "sqlite:b.db", DirectURL: "postgres://db2/leads", JWTSecret: "s2", JWKSURL: "http://x/jwks", NoMigrate: true, Demo: true,
 				ContactWithin: 90 * time.Minute, NudgeAfter: 72 * time.Hour, NudgeMax: 2, RateLimit: web.RateLimit{Rate: 2.5, Burst: 5}, DBMaxConns: 6}},
 	}
 	for _, tt := range tests {
@@ -644,6 +645,7 @@ func TestMigrate(t *testing.T) {
 		{"no action", nil, "missing action"},
 		{"unknown action", []string{"sideways"}, "unknown action"},
 		{"unsupported scheme", []string{"--database-url", "mysql://localhost/leads", "up"}, "unsupported"},
+		{"a direct URL beside SQLite", []string{"--database-direct-url", "postgres://localhost/leads", "up"}, "both URLs must be postgres"},
 	}
 	outputs := map[string]string{}
 	for _, st := range steps {

@@ -46,7 +46,7 @@ func runMigrate(ctx context.Context, cfg Config, args []string, stdout, stderr i
 		return fmt.Errorf("migrate: unknown action %q: want up, down or status", action)
 	}
 
-	st, err := openStore(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	st, err := openStore(ctx, cfg.DatabaseURL, cfg.DirectURL, cfg.DBMaxConns)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

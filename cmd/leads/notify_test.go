@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -226,7 +227,7 @@ func TestLogQueue(t *testing.T) {
 		t.Run(db.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st, err := openStore(ctx, db.url(t), 0)
+			st, err := openStore(ctx, db.url(t), "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,36 +287,54 @@ func TestLogQueue(t *testing.T) {
 }
 
 // TestTwoProcessesSendOnce: two `leads serve` on one PostgreSQL database
-// share the queue; every e-mail is sent once.
+// share the queue; every e-mail is sent once. Directly, and through
+// PgBouncer in transaction mode (LEADS_DATABASE_DIRECT_URL for migrations),
+// where each instance's job queue polls.
 func TestTwoProcessesSendOnce(t *testing.T) {
 	t.Parallel()
-	dbURL := testdb.PostgresURL(t)
-	smtp := smtptest.Start(t)
-	env := map[string]string{"LEADS_DATABASE_URL": dbURL, "LEADS_JWT_SECRET": testSecret,
-		"LEADS_SMTP_URL": smtp.URL(), "LEADS_NOTIFY_EMAIL": "desk@leads.test"}
-	a := startProcess(t, env)
-	b := startProcess(t, env)
-	const n = 20
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			base := []string{a.base, b.base}[i%2]
-			tok := mintToken(t, auth.Principal{UserID: fmt.Sprintf("u%d", i), Role: auth.RoleStudent,
-				Name: ptr(fmt.Sprintf("Applicant %d", i)), Email: ptr(fmt.Sprintf("u%d@example.com", i))})
-			if code, body := call(t, http.DefaultClient, "POST", base+"/leads/save-from-onboarding", tok, saveBody); code != 201 {
-				t.Errorf("save %d: %d %v", i, code, body)
+	for _, c := range []struct {
+		name string
+		db   func(t *testing.T) map[string]string
+	}{
+		{"direct", func(t *testing.T) map[string]string {
+			return map[string]string{"LEADS_DATABASE_URL": testdb.PostgresURL(t)}
+		}},
+		{"pgbouncer", func(t *testing.T) map[string]string {
+			pooled, direct := testdb.PgBouncer(t)
+			return map[string]string{"LEADS_DATABASE_URL": pooled, "LEADS_DATABASE_DIRECT_URL": direct}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			smtp := smtptest.Start(t)
+			env := c.db(t)
+			maps.Copy(env, map[string]string{"LEADS_JWT_SECRET": testSecret, "LEADS_SMTP_URL": smtp.URL(),
+				"LEADS_NOTIFY_EMAIL": "desk@leads.test"})
+			a := startProcess(t, env)
+			b := startProcess(t, env)
+			const n = 20
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					base := []string{a.base, b.base}[i%2]
+					tok := mintToken(t, auth.Principal{UserID: fmt.Sprintf("u%d", i), Role: auth.RoleStudent,
+						Name: ptr(fmt.Sprintf("Applicant %d", i)), Email: ptr(fmt.Sprintf("u%d@example.com", i))})
+					if code, body := call(t, http.DefaultClient, "POST", base+"/leads/save-from-onboarding", tok, saveBody); code != 201 {
+						t.Errorf("save %d: %d %v", i, code, body)
+					}
+				})
+			}
+			wg.Wait()
+			smtp.Wait(t, 2*n, 60*time.Second)
+			time.Sleep(2 * time.Second) // room for a duplicate
+			seen := map[string]int{}
+			for _, m := range smtp.Messages() {
+				seen[m.Header.Get("Message-Id")]++
+			}
+			if len(smtp.Messages()) != 2*n || len(seen) != 2*n {
+				t.Errorf("%d e-mails, %d different, want %d once each", len(smtp.Messages()), len(seen), 2*n)
 			}
 		})
-	}
-	wg.Wait()
-	smtp.Wait(t, 2*n, 60*time.Second)
-	time.Sleep(2 * time.Second) // room for a duplicate
-	seen := map[string]int{}
-	for _, m := range smtp.Messages() {
-		seen[m.Header.Get("Message-Id")]++
-	}
-	if len(smtp.Messages()) != 2*n || len(seen) != 2*n {
-		t.Errorf("%d e-mails, %d different, want %d once each", len(smtp.Messages()), len(seen), 2*n)
 	}
 }
 

@@ -32,7 +32,9 @@ func TestServeNeverPrintsSecrets(t *testing.T) {
 	q := u.Query()
 	q.Set("password", "hunter2-query")
 	u.RawQuery = q.Encode()
-	env := map[string]string{"LEADS_JWT_SECRET": jwtSecret, "LEADS_DATABASE_URL": u.String(),
+	direct := *u
+	direct.User = url.UserPassword(u.User.Username(), "hunter2-direct")
+	env := map[string]string{"LEADS_JWT_SECRET": jwtSecret, "LEADS_DATABASE_URL": u.String(), "LEADS_DATABASE_DIRECT_URL": direct.String(),
 		"LEADS_SMTP_URL": "smtp://mailer:hunter2-smtp@127.0.0.1:1", "LEADS_RATE_LIMIT": "off"}
 	s := startServe(t, env, "--addr", "127.0.0.1:0")
 

@@ -64,7 +64,7 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	st, err := openStore(ctx, cfg.DatabaseURL, cfg.DirectURL, cfg.DBMaxConns)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -160,6 +162,7 @@ func TestPhasesAgainstService(t *testing.T) {
 		{"seed", []string{"seed", "seed-status"}, map[string]int{"seed": n}},
 		{"save", []string{"save"}, nil},
 		{"save -claims=false", []string{"save"}, nil},
+		{"resave", []string{"resave"}, nil},
 		{"list", []string{"list"}, nil},
 		{"get", []string{"get"}, nil},
 	}
@@ -202,4 +205,45 @@ func TestPhasesAgainstService(t *testing.T) {
 	if page.Total != n {
 		t.Errorf("%d leads after seeding %d users", page.Total, n)
 	}
+}
+
+// TestResaveRepeatsEachUsersPayload: the resave phase sends a user the same
+// body every time (Save and Exit pressed again), and draws from at most
+// resaveUsers users.
+func TestResaveRepeatsEachUsersPayload(t *testing.T) {
+	g := &generator{cfg: config{baseURL: "http://x", secret: []byte("s"), n: 5000, claims: true}, cat: demoCatalogue(), now: time.Now()}
+	next := g.resaveTargeter()
+	bodies := map[string]string{}
+	for range 5000 {
+		var tg vegeta.Target
+		if err := next(&tg); err != nil {
+			t.Fatal(err)
+		}
+		sub := tokenSubject(t, tg.Header.Get("Authorization"))
+		if prev, ok := bodies[sub]; ok && prev != string(tg.Body) {
+			t.Fatalf("user %s: body changed from %s to %s", sub, prev, tg.Body)
+		}
+		bodies[sub] = string(tg.Body)
+	}
+	if len(bodies) > resaveUsers || len(bodies) < resaveUsers/2 {
+		t.Errorf("%d users drawn, want up to %d", len(bodies), resaveUsers)
+	}
+}
+
+// tokenSubject reads the sub claim of a bearer token without verifying it.
+func tokenSubject(t *testing.T, header string) string {
+	t.Helper()
+	parts := strings.Split(strings.TrimPrefix(header, "Bearer "), ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a bearer token: %q", header)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Sub string }
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Sub
 }

@@ -86,7 +86,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	secret := getenv("LEADS_JWT_SECRET")
 	fs.StringVar(&c.baseURL, "url", "http://127.0.0.1:8080", "base URL of the running service")
 	fs.Func("jwt-secret", "HS256 secret the service verifies (default $LEADS_JWT_SECRET)", func(s string) error { secret = s; return nil })
-	fs.StringVar(&c.phase, "phase", "", "seed, save, list or get")
+	fs.StringVar(&c.phase, "phase", "", "seed, save, resave, list or get")
 	fs.StringVar(&c.label, "label", "", "tag printed on the result line (e.g. the engine)")
 	fs.IntVar(&c.clients, "clients", 32, "concurrent clients (closed loop)")
 	fs.DurationVar(&c.duration, "duration", 15*time.Second, "length of save, list and get (at most 60s)")
@@ -102,8 +102,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case len(c.secret) == 0:
 		return c, errors.New("no JWT secret: set LEADS_JWT_SECRET or -jwt-secret")
-	case !slices.Contains([]string{"seed", "save", "list", "get"}, c.phase):
-		return c, fmt.Errorf("-phase must be seed, save, list or get, not %q", c.phase)
+	case !slices.Contains([]string{"seed", "save", "resave", "list", "get"}, c.phase):
+		return c, fmt.Errorf("-phase must be seed, save, resave, list or get, not %q", c.phase)
 	case c.clients < 1 || c.clients > 1024:
 		return c, fmt.Errorf("-clients must be 1 to 1024, not %d", c.clients)
 	case c.duration <= 0 || c.duration > maxDuration:
@@ -133,6 +133,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		results, err = g.seed(ctx)
 	case "save":
 		results, err = g.timed(ctx, "save", g.saveTargeter())
+	case "resave":
+		results, err = g.timed(ctx, "resave", g.resaveTargeter())
 	case "list":
 		results, err = g.timed(ctx, "list", g.listTargeter())
 	case "get":
@@ -425,6 +427,28 @@ func (g *generator) saveTargeter() vegeta.Targeter {
 		r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 		*t = vegeta.Target{Method: http.MethodPost, URL: g.cfg.baseURL + "/leads/save-from-onboarding",
 			Body: mustJSON(fullPayload(r, g.cat, g.cat.centerOf(i), 1+r.IntN(3), true)), Header: jsonHeader(tok)}
+		return nil
+	}
+}
+
+// resaveUsers is how many users the resave phase draws from.
+const resaveUsers = 1000
+
+// resaveTargeter is Save and Exit pressed again: one of the first
+// resaveUsers users (fewer if n is smaller) sends the same full payload each
+// time (a random source seeded by the user), so after the user's first save
+// of the phase nothing changes but lastSavedAt.
+func (g *generator) resaveTargeter() vegeta.Targeter {
+	users := min(g.cfg.n, resaveUsers)
+	return func(t *vegeta.Target) error {
+		i := rand.IntN(users)
+		tok, err := g.userToken(i)
+		if err != nil {
+			return err
+		}
+		r := rand.New(rand.NewPCG(uint64(i), 0x5a7e))
+		*t = vegeta.Target{Method: http.MethodPost, URL: g.cfg.baseURL + "/leads/save-from-onboarding",
+			Body: mustJSON(fullPayload(r, g.cat, g.cat.centerOf(i), 3, true)), Header: jsonHeader(tok)}
 		return nil
 	}
 }
