@@ -6,9 +6,9 @@
 #   scripts/load.sh                  # N=200000 leads, 32 clients, 15 s phases
 #   N=20000 DURATION=5s scripts/load.sh
 #
-# Needs go, pgbench, pgbouncer (Debian's; SCALEOUT=0 skips what needs it),
-# createdb/dropdb and a PostgreSQL on 127.0.0.1:5432 that trusts user
-# postgres. Everything listens on 127.0.0.1. The database, the
+# Needs go, pgbench, createdb/dropdb and a PostgreSQL on 127.0.0.1:5432 that
+# trusts user postgres; for the two-instance phases (SCALEOUT=0 skips them)
+# also python3 and pgbouncer (Debian's /usr/sbin/pgbouncer, or $PGBOUNCER). Everything listens on 127.0.0.1. The database, the
 # SQLite file and the servers it starts are removed on exit, even on failure.
 # Results: one line per phase on stdout, then a summary table; the raw lines
 # are also kept in $OUT (default: not kept).
@@ -61,7 +61,7 @@ stop_server() {
 }
 
 cleanup() {
-	local pid
+	local pid i
 	for pid in "${gens[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -70,10 +70,15 @@ cleanup() {
 	done
 	if [[ -n $bouncer ]]; then
 		kill -INT "$bouncer" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$bouncer" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$bouncer" 2>/dev/null || true
 		wait "$bouncer" 2>/dev/null || true
 	fi
 	if [[ -n $created_db ]]; then
-		dropdb --if-exists "$db" || log "could not drop database $db"
+		dropdb --if-exists --force "$db" || log "could not drop database $db"
 	fi
 	if [[ -n ${OUT:-} && -f $results ]]; then
 		cp "$results" "$OUT"
@@ -186,23 +191,29 @@ start_bouncer() {
 	"${PGBOUNCER:-/usr/sbin/pgbouncer}" "${as[@]}" "$dir/pgbouncer.ini" >"$dir/out.log" 2>&1 &
 	bouncer=$!
 	for ((i = 0; i < 100; i++)); do
-		pg_isready -q -h 127.0.0.1 -p "$port" -d "$db" && break
+		psql -qAtc 'SELECT 1' "postgres://$PGUSER@127.0.0.1:$port/$db" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
+	if ! kill -0 "$bouncer" 2>/dev/null || ! psql -qAtc 'SELECT 1' "postgres://$PGUSER@127.0.0.1:$port/$db" >/dev/null; then
+		log "pgbouncer did not start:"
+		cat "$dir/out.log" >&2
+		return 1
+	fi
 	bouncer_url="postgres://$PGUSER@127.0.0.1:$port/$db?sslmode=disable"
 }
 
-# two_phases LABEL DATABASE_URL [DIRECT_URL]: save, list and get against two
-# fresh servers on one database, half the clients each, at the same time. One
-# result line per phase: requests and rates summed, the worse p99, the two
-# servers' CPU summed, the larger peak RSS.
+# two_phases LABEL DATABASE_URL [DIRECT_URL]: save, resave, list and get
+# against two fresh servers on one database, half the clients each, at the
+# same time. One result line per phase: requests and rates summed, the worse
+# p99, the mean of the two p50s, the two servers' CPU summed, the larger peak
+# RSS.
 two_phases() {
 	local label=$1 url=$2 direct=${3:-} ph a_pid a_url b_pid b_url s0 s1 m0 m1 half=$((CLIENTS / 2))
 	start_server "$label-a" "$url" "$direct"
 	a_pid=$server_pid a_url=$server_url
 	start_server "$label-b" "$url" "$direct"
 	b_pid=$server_pid b_url=$server_url
-	log "$label: two instances, save, list, get ($DURATION each, $half clients each)"
+	log "$label: two instances, save, resave, list, get ($DURATION each, $half clients each)"
 	for ph in save resave list get; do
 		s0=$(($(proc_cpu "$a_pid") + $(proc_cpu "$b_pid")))
 		m0=$(machine_cpu)
@@ -220,9 +231,9 @@ two_phases() {
 			log "$label: $ph failed"
 			return 1
 		fi
-		cat "$work/$label-a.txt" "$work/$label-b.txt" | awk -v c="$CLIENTS" '
+		cat "$work/$label-a.txt" "$work/$label-b.txt" | awk -v c="$((2 * half))" '
 			function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
-			{ req += field("requests"); rps += field("rps"); if (field("p99_ms") > p99) p99 = field("p99_ms"); p50 += field("p50_ms") / 2; err += field("errors"); cpu += field("loadgen_cpu_s"); ph = field("phase"); l = field("label") }
+			{ req += field("requests"); rps += field("rps"); v = field("p99_ms") + 0; if (v > p99) p99 = v; p50 += field("p50_ms") / 2; err += field("errors"); cpu += field("loadgen_cpu_s"); ph = field("phase"); l = field("label") }
 			END { printf "phase=%s label=%s clients=%d requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d loadgen_cpu_s=%.2f\n", ph, l, c, req, rps, p50, p99, err, cpu }' |
 			tee -a "$results"
 		a=$(peak "$a_pid") b=$(peak "$b_pid")
@@ -250,7 +261,7 @@ pgbench_resave() {
 		return 1
 	fi
 	{
-		echo '\set uid random(0, 999)'
+		echo "\\set uid random(0, $((N < 1000 ? N - 1 : 999)))"
 		echo '\set c :uid % 4 + 1'
 		echo "SELECT u.full_name AS user_name, u.email AS user_email, u.phone AS user_phone, loc.id AS loc_id, loc.name AS loc_name,"
 		echo "	c.id AS c_id, c.name AS c_name, co.id AS co_id, co.name AS co_name, $cols"
@@ -322,6 +333,15 @@ summary() {
 
 log "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(free -m | awk '/^Mem:/ { print $2 }') MiB"
 log "$(go version); $(psql -tAc 'SELECT version()' postgres | cut -d, -f1)"
+need=(go pgbench createdb dropdb psql)
+((SCALEOUT)) && need+=(python3)
+for c in "${need[@]}"; do
+	command -v "$c" >/dev/null || { log "$c is missing"; exit 1; }
+done
+if ((SCALEOUT)) && [[ ! -x ${PGBOUNCER:-/usr/sbin/pgbouncer} ]]; then
+	log "pgbouncer is missing (apt-get install pgbouncer, or SCALEOUT=0)"
+	exit 1
+fi
 log "building leads and loadgen"
 (cd "$root" && go build -o "$work/leads" ./cmd/leads && go build -o "$work/loadgen" ./tools/loadgen)
 createdb "$db"

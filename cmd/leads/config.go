@@ -146,6 +146,18 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 // 10 a second (contract §10).
 var defaultRateLimit = web.RateLimit{Rate: 10, Burst: 30}
 
+// urlFlag is a URL flag whose value is shown with its passwords redacted.
+type urlFlag struct{ p *string }
+
+func (f urlFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return redactURL(*f.p)
+}
+
+func (f urlFlag) Set(s string) error { *f.p = s; return nil }
+
 // rateLimitFlag reads --rate-limit as LEADS_RATE_LIMIT is read.
 type rateLimitFlag struct{ l *web.RateLimit }
 
@@ -203,8 +215,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen `address` (LEADS_ADDR)")
 	}
 	if which&flagDatabaseURL != 0 {
-		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "sqlite:PATH or postgres://… (LEADS_DATABASE_URL)")
-		fs.StringVar(&c.DirectURL, "database-direct-url", c.DirectURL, "PostgreSQL without the pooler, when the database URL goes through PgBouncer in transaction mode (LEADS_DATABASE_DIRECT_URL)")
+		// Their defaults come from the environment and may hold a password:
+		// -help shows them redacted.
+		fs.Var(urlFlag{&c.DatabaseURL}, "database-url", "sqlite:PATH or postgres://… (LEADS_DATABASE_URL)")
+		fs.Var(urlFlag{&c.DirectURL}, "database-direct-url", "PostgreSQL without the pooler, when the database URL goes through PgBouncer in transaction mode (LEADS_DATABASE_DIRECT_URL)")
 		fs.Func("db-max-conns", "size of PostgreSQL's connection pool; unset: from the cores and the server (LEADS_DB_MAX_CONNS)", func(s string) (err error) {
 			c.DBMaxConns, err = parseMaxConns(s)
 			return err

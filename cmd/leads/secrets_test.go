@@ -95,3 +95,35 @@ func TestServeNeverPrintsSecrets(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestUsageNeverPrintsSecrets: usage text (a bad flag, -h, migrate without
+// an action) shows the database URLs' defaults, read from the environment,
+// with their passwords masked.
+func TestUsageNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"LEADS_DATABASE_URL":        "postgres://leads:hunter2-url@db/leads?password=hunter2-query",
+		"LEADS_DATABASE_DIRECT_URL": "postgres://leads:hunter2-direct@db:5433/leads",
+		"LEADS_JWT_SECRET":          "hunter2-jwt", "LEADS_SMTP_URL": "smtp://mailer:hunter2-smtp@mail:587",
+	}
+	for _, args := range [][]string{
+		{"migrate"},
+		{"migrate", "-h"},
+		{"serve", "-h"},
+		{"serve", "--no-such-flag"},
+		{"token", "-h"},
+	} {
+		var stdout, stderr syncBuffer
+		err := run(context.Background(), args, envFrom(env), &stdout, &stderr)
+		out := stdout.String() + stderr.String()
+		if err == nil {
+			t.Errorf("%v: no error", args)
+		}
+		if strings.Contains(out, "hunter2") || (err != nil && strings.Contains(err.Error(), "hunter2")) {
+			t.Errorf("%v printed a secret:\n%s", args, out)
+		}
+		if args[0] != "token" && !strings.Contains(out, "database-url") {
+			t.Errorf("%v: no usage printed:\n%s", args, out)
+		}
+	}
+}

@@ -26,7 +26,8 @@ import (
 
 // riverMigration is migration 4: River's own tables, at queue.Version, in
 // the schema the search path names. River migrates outside a transaction of
-// goose's (inside one, PostgreSQL refuses with SQLSTATE 55P04), on the pool.
+// goose's (inside one, PostgreSQL refuses with SQLSTATE 55P04), on the
+// direct pool (the pool itself unless OpenPooled).
 func (s *Store) riverMigration() *goose.Migration {
 	run := func(target int) func(ctx context.Context, _ *sql.DB) error {
 		return func(ctx context.Context, _ *sql.DB) error {

@@ -101,6 +101,24 @@ func OpenPooled(ctx context.Context, url, direct string) (*Store, error) {
 		s.pool.Close()
 		return nil, fmt.Errorf("postgres: open direct: %w", err)
 	}
+	// Both must reach the same database and schema, or migrations would
+	// build a schema the service never reads (a pooler that drops
+	// search_path, a mistyped alias).
+	const where = `SELECT current_database() || '.' || COALESCE(current_schema(), '')`
+	var viaPooler, viaDirect string
+	err = s.pool.QueryRow(ctx, where).Scan(&viaPooler)
+	if err == nil {
+		if err = s.direct.QueryRow(ctx, where).Scan(&viaDirect); err != nil {
+			err = fmt.Errorf("postgres: connect direct: %w", err)
+		}
+	}
+	if err == nil && viaPooler != viaDirect {
+		err = fmt.Errorf("postgres: the database URL reaches %s and the direct URL %s: both must name the same database and schema", viaPooler, viaDirect)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.pollOnly = true
 	return s, nil
 }

@@ -64,6 +64,31 @@ func TestStoreThroughPgBouncer(t *testing.T) {
 	}, reopen)
 }
 
+// TestOpenPooledRefusesAnotherDatabase: the direct URL must reach the
+// database and schema the pooled one does, or migrations would build a
+// schema the service never reads.
+func TestOpenPooledRefusesAnotherDatabase(t *testing.T) {
+	pooled, direct := testdb.PgBouncer(t)
+	for _, c := range []struct {
+		name, direct string
+		ok           bool
+	}{
+		{"the same database", direct, true},
+		{"another database", testdb.PostgresURL(t), false},
+		{"a direct URL that does not answer", "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := OpenPooled(t.Context(), pooled, c.direct)
+			if err == nil {
+				s.Close()
+			}
+			if (err == nil) != c.ok {
+				t.Errorf("OpenPooled: %v, want ok=%v", err, c.ok)
+			}
+		})
+	}
+}
+
 // reopen closes the store's pools and opens new ones on the same database.
 func reopen(t *testing.T, st leads.Store) leads.Store {
 	s := st.(*Store)

@@ -104,7 +104,9 @@ func SQLiteFile(tb testing.TB) string {
 // returns the database's URL through the pooler and its direct URL. A
 // database rather than a schema: PgBouncer 1.18 refuses search_path as a
 // startup parameter. It skips tb (as kind "pgbouncer") without the
-// pgbouncer program, and without EnvPostgres.
+// pgbouncer program, and without EnvPostgres. A test binary killed by its
+// timeout leaves the PgBouncer running (it runs as another user when the
+// tests run as root, so no parent-death signal reaches it).
 func PgBouncer(tb testing.TB) (pooled, direct string) {
 	tb.Helper()
 	bin, err := exec.LookPath("pgbouncer")
@@ -127,6 +129,8 @@ func PgBouncer(tb testing.TB) (pooled, direct string) {
 	if user == "" {
 		user = "postgres"
 	}
+	// The auth file's password is also the one PgBouncer logs in with.
+	password, _ := u.User.Password()
 	// PgBouncer will not run as root; it reads its files as the user it
 	// becomes, so they are readable by all.
 	dir, err := os.MkdirTemp("", "pgbouncer-")
@@ -155,7 +159,7 @@ pool_mode = transaction
 max_client_conn = 500
 default_pool_size = 10
 `, host, port, listen, filepath.Join(dir, "users.txt"))
-	for name, text := range map[string]string{"pgbouncer.ini": conf, "users.txt": fmt.Sprintf("%q \"\"\n", user)} {
+	for name, text := range map[string]string{"pgbouncer.ini": conf, "users.txt": fmt.Sprintf("%q %q\n", user, password)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			tb.Fatal(err)
 		}
@@ -189,25 +193,33 @@ default_pool_size = 10
 			<-done
 		}
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", listen)
+	p := *u
+	p.Host = fmt.Sprintf("127.0.0.1:%d", listen)
+	pooled = p.String()
+	// Ready when a query passes through it (not merely when something
+	// listens on the port, which another process could have taken).
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
 		select {
 		case <-done:
 			tb.Fatalf("pgbouncer exited: %s", out())
 		default:
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		conn, err := pgx.Connect(ctx, pooled)
+		if err == nil {
+			_, err = conn.Exec(ctx, "SELECT 1")
+			conn.Close(ctx)
+		}
+		cancel()
+		if err == nil {
+			break
+		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("pgbouncer did not listen on %s: %s", addr, out())
+			tb.Fatalf("pgbouncer did not answer on %s: %v\n%s", p.Host, err, out())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p := *u
-	p.Host = addr
-	return p.String(), direct
+	return pooled, direct
 }
 
 // PostgresDatabase creates an empty database in the test server, dropped

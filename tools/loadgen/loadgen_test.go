@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/leads"

@@ -49,7 +49,7 @@ import (
 const (
 	maxDuration = 60 * time.Second
 	// seedDeadline stops a seed that is far slower than expected.
-	seedDeadline = 9 * time.Minute
+	seedDeadline = 20 * time.Minute
 	tokenTTL     = 2 * time.Hour
 	// userPrefix names the load's users: load-0 … load-(n-1).
 	userPrefix = "load-"
