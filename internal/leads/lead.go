@@ -37,6 +37,17 @@ func StatusAfterSave(current Status) Status {
 	return current
 }
 
+// StatusesKeptBySave are the statuses StatusAfterSave leaves as they are.
+func StatusesKeptBySave() []Status {
+	var kept []Status
+	for _, s := range []Status{StatusPending, StatusContacted, StatusConverted, StatusLost} {
+		if StatusAfterSave(s) == s {
+			kept = append(kept, s)
+		}
+	}
+	return kept
+}
+
 // DefaultSource is the lead's source when the payload names none.
 const DefaultSource = "onboarding_save_and_exit"
 

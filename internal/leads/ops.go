@@ -84,28 +84,16 @@ func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, n
 }
 
 // resave is the commonest save, Save and Exit pressed again with nothing
-// new, done in two statements instead of a transaction: it reads the lead,
-// its user and the references (Store.SaveView), and when the claims are
-// already the user's record and Apply would change no field of the lead but
-// its save times (so no activity, assignment or e-mail would follow either),
-// it writes those times on the condition that the lead is unchanged since the
-// read (Store.TouchLead). ok false means the save must take the full way: a
-// new lead, a change, or a write in between.
+// new, done in one statement instead of a transaction (Store.Resave): Apply
+// would change no field of the lead but its save times, so no activity,
+// assignment or e-mail would follow either. ok false means the save must
+// take the full way: no lead yet, a change, a claim to write. A failed
+// statement also sends it the full way, which reports what is wrong.
 func resave(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, ok bool, err error) {
-	stored, user, refs, err := st.SaveView(ctx, c.UserID, in.TrainingLocation, in.CenterID, in.CourseID)
-	if err != nil || !c.Empty() && !c.Matches(user) {
-		// No lead yet, a claim to write, or the read failed or was slow:
-		// the full way decides (and reports what is wrong, if anything).
+	if lead, ok, err = st.Resave(ctx, c, in, now); err != nil {
 		return Lead{}, false, nil
 	}
-	lead = in.Apply(&stored, user, refs, now)
-	if len(ChangedFields(stored, lead)) > 0 {
-		return Lead{}, false, nil
-	}
-	if ok, err = st.TouchLead(ctx, stored, now); err != nil || !ok {
-		return Lead{}, false, err
-	}
-	return lead, true, nil
+	return lead, ok, nil
 }
 
 // firstCentre reports whether a save gives the lead its first centre: at

@@ -30,17 +30,13 @@ type Store interface {
 	Lead(ctx context.Context, id string) (Lead, error)
 	// LeadByUser returns the user's lead, or ErrLeadNotFound.
 	LeadByUser(ctx context.Context, userID string) (Lead, error)
-	// SaveView reads in one statement, without locking, what a save of the
-	// user's lead is computed from: the lead, the user's record, and the
-	// references the ids name (as Tx.References). ErrLeadNotFound when the
-	// user has no lead or no record.
-	SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (Lead, User, References, error)
-	// TouchLead sets the lead's lastSavedAt and updatedAt to now, in one
-	// statement, if its updatedAt and status are still those of seen (no
-	// change since it was read: every change sets updatedAt, and the status
-	// too, should two changes share a microsecond); touched tells whether it
-	// did.
-	TouchLead(ctx context.Context, seen Lead, now time.Time) (touched bool, err error)
+	// Resave is Save and Exit pressed again with nothing new, in one
+	// statement: when the user has a lead of which in would change nothing
+	// but the save times (SaveInput.Apply), and the user's record holds every
+	// claim of c, it writes now as the lead's lastSavedAt and updatedAt and
+	// returns the lead and true; otherwise it writes nothing and returns
+	// false (the save takes the full way).
+	Resave(ctx context.Context, c Claims, in SaveInput, now time.Time) (Lead, bool, error)
 	// ListLeads returns a page of the leads that match the filter, in its
 	// order (ties by id, in the same direction), with the exact number of
 	// leads matching it, both read in one snapshot.

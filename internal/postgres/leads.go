@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,10 @@ const leadColumns = `id, user_id, full_name, email, phone, training_location, tr
 	guardian_phone, guardian_email, guardian_address, onboarding_step, last_saved_at, status, source,
 	notes, contacted_at, contacted_by, converted_at, converted_to_student_id, created_at, updated_at,
 	payment_plan, assigned_to, assigned_at, assigned_how, step_reached, unsubscribed_at`
+
+// LeadColumns are the columns a statement of the store returns a lead in
+// (tools/loadgen's pgbench script returns the same).
+const LeadColumns = leadColumns
 
 // leadValues returns a lead's fields in leadColumns order, as stored.
 func leadValues(l leads.Lead) []any {
@@ -79,36 +84,19 @@ func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, erro
 	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1`, userID)
 }
 
-// SaveView reads the user's lead, record and the named references in one
-// statement, without locking.
-func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (leads.Lead, leads.User, leads.References, error) {
-	u := leads.User{ID: userID}
-	var r [6]*string
-	l, err := scanLead(s.pool.QueryRow(ctx, `SELECT u.full_name, u.email, u.phone, loc.id, loc.name, c.id, c.name, co.id, co.name, `+
-		schema.Qualified(leadColumns, "l")+`
-		FROM leads l JOIN users u ON u.id = l.user_id
-		LEFT JOIN locations loc ON loc.id = $2
-		LEFT JOIN centers c ON c.id = $3
-		LEFT JOIN courses co ON co.id = $4
-		WHERE l.user_id = $1`, userID, locationID, centerID, courseID),
-		&u.FullName, &u.Email, &u.Phone, &r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
+// Resave runs schema.ResaveSQL: one statement, one round trip.
+func (s *Store) Resave(ctx context.Context, c leads.Claims, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	query := schema.ResaveSQL(in, c, now, leadColumns, arg, func(a, b string) string { return a + " IS NOT DISTINCT FROM " + b })
+	l, err := scanLead(s.pool.QueryRow(ctx, query, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return leads.Lead{}, leads.User{}, leads.References{}, leads.ErrLeadNotFound
+		return leads.Lead{}, false, nil
 	}
 	if err != nil {
-		return leads.Lead{}, leads.User{}, leads.References{}, fmt.Errorf("postgres: read for a save: %w", err)
+		return leads.Lead{}, false, fmt.Errorf("postgres: resave: %w", err)
 	}
-	return l, u, leads.NewReferences(r), nil
-}
-
-// TouchLead sets the save times if the lead is as seen.
-func (s *Store) TouchLead(ctx context.Context, seen leads.Lead, now time.Time) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE leads SET last_saved_at = $4, updated_at = $4
-		WHERE id = $1 AND updated_at = $2 AND status = $3`, seen.ID, seen.UpdatedAt, seen.Status, now)
-	if err != nil {
-		return false, fmt.Errorf("postgres: touch lead: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
+	return l, true, nil
 }
 
 // Update runs fn in a transaction, and once more when PostgreSQL aborted it

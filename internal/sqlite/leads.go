@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,57 +80,30 @@ func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, erro
 	return oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
 }
 
-// SaveView reads the user's lead, record and the named references in one
-// statement, without locking.
-func (s *Store) SaveView(ctx context.Context, userID string, locationID, centerID, courseID *string) (leads.Lead, leads.User, leads.References, error) {
-	// The read pool is shared with long reads (a CSV export holds a
-	// connection while it streams): a save never waits long for one, it
-	// takes the full way on the writer instead.
-	ctx, cancel := context.WithTimeout(ctx, saveViewWait)
-	defer cancel()
-	u := leads.User{ID: userID}
-	var r [6]*string
-	l, err := scanLead(s.read.QueryRowContext(ctx, `SELECT u.full_name, u.email, u.phone, loc.id, loc.name, c.id, c.name, co.id, co.name, `+
-		schema.Qualified(leadColumns, "l")+`
-		FROM leads l JOIN users u ON u.id = l.user_id
-		LEFT JOIN locations loc ON loc.id = ?2
-		LEFT JOIN centers c ON c.id = ?3
-		LEFT JOIN courses co ON co.id = ?4
-		WHERE l.user_id = ?1`, userID, locationID, centerID, courseID),
-		&u.FullName, &u.Email, &u.Phone, &r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
-	if errors.Is(err, sql.ErrNoRows) {
-		return leads.Lead{}, leads.User{}, leads.References{}, leads.ErrLeadNotFound
-	}
-	if err != nil {
-		select {
-		case <-s.quit: // closing: the save ends as a write would
-			return leads.Lead{}, leads.User{}, leads.References{}, errClosed
-		default:
-		}
-		return leads.Lead{}, leads.User{}, leads.References{}, fmt.Errorf("sqlite: read for a save: %w", err)
-	}
-	return l, u, leads.NewReferences(r), nil
-}
-
-// saveViewWait bounds SaveView, connection included.
-const saveViewWait = 100 * time.Millisecond
-
-// TouchLead sets the save times if the lead is as seen, on the one writer.
-func (s *Store) TouchLead(ctx context.Context, seen leads.Lead, now time.Time) (bool, error) {
-	var n int64
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE leads SET last_saved_at = ?4, updated_at = ?4
-			WHERE id = ?1 AND updated_at = ?2 AND status = ?3`, seen.ID, timeText(seen.UpdatedAt), string(seen.Status), timeText(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+// Resave runs schema.ResaveSQL in the batcher's next transaction.
+func (s *Store) Resave(ctx context.Context, c leads.Claims, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
+	var l leads.Lead
+	var found bool
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		l, found, err = resaveIn(ctx, tx, c, in, now)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: touch lead: %w", err)
+		return leads.Lead{}, false, fmt.Errorf("sqlite: resave: %w", err)
 	}
-	return n == 1, nil
+	return l, found, nil
+}
+
+// resaveIn runs schema.ResaveSQL in tx.
+func resaveIn(ctx context.Context, tx *sql.Tx, c leads.Claims, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "?" + strconv.Itoa(len(args)) }
+	query := schema.ResaveSQL(in, c, timeText(now), leadColumns, arg, func(a, b string) string { return a + " IS " + b })
+	l, err := scanLead(tx.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return leads.Lead{}, false, nil
+	}
+	return l, err == nil, err
 }
 
 // Update runs fn in the batcher's next transaction (batch.go), in a savepoint

@@ -276,6 +276,10 @@ func (s inTx) Update(ctx context.Context, fn func(context.Context, leads.Tx) err
 	return fn(ctx, &tx{s.tx, s.Store})
 }
 
+func (s inTx) Resave(ctx context.Context, c leads.Claims, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {
+	return resaveIn(ctx, s.tx, c, in, now)
+}
+
 // errCode returns SQLite's extended result code of err, or 0.
 func errCode(err error) int {
 	var e *sqlite.Error

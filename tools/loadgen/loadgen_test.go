@@ -248,3 +248,27 @@ func tokenSubject(t *testing.T, header string) string {
 	}
 	return c.Sub
 }
+
+// TestPgbenchResave: the pgbench script of the resave phase is the
+// statement Store.Resave sends for the phase's payload, every value computed
+// from the user's number.
+func TestPgbenchResave(t *testing.T) {
+	script, err := pgbenchResave(demoCatalogue(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(script), "\n")
+	if lines[0] != `\set uid random(0, 999)` {
+		t.Errorf("first line %q, want the users 0-999", lines[0])
+	}
+	statement := lines[len(lines)-1]
+	for _, want := range []string{"UPDATE leads SET last_saved_at = now()", "user_id = ('load-' || :uid)",
+		"guardian_phone = ('080' || lpad(:uid, 8, '0'))", "onboarding_step = 3", "RETURNING id, "} {
+		if !strings.Contains(statement, want) {
+			t.Errorf("the statement lacks %q:\n%s", want, statement)
+		}
+	}
+	if strings.Contains(statement, "$") || strings.Contains(statement, "123") {
+		t.Errorf("a value of the sample user or a placeholder is left:\n%s", statement)
+	}
+}

@@ -75,6 +75,7 @@ type config struct {
 	n        int     // seed: leads to create; save: users to pick from
 	moved    float64 // seed: fraction of new leads moved to CONTACTED or LOST
 	claims   bool    // save: tokens carry name and email claims
+	pgbench  bool    // print the pgbench script of the resave phase
 }
 
 // parseConfig reads the flags; the secret comes from LEADS_JWT_SECRET unless
@@ -93,6 +94,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.n, "n", 200_000, "seed: leads to create; save: seeded users to pick from")
 	fs.Float64Var(&c.moved, "moved", 0.05, "seed: fraction of new leads then moved to CONTACTED or LOST")
 	fs.BoolVar(&c.claims, "claims", true, "save: tokens carry the user's name and email claims (false: sub and role only)")
+	fs.BoolVar(&c.pgbench, "pgbench-resave", false, "print the pgbench script of the resave phase's statement and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -100,6 +102,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case c.pgbench:
+		return c, nil
 	case len(c.secret) == 0:
 		return c, errors.New("no JWT secret: set LEADS_JWT_SECRET or -jwt-secret")
 	case !slices.Contains([]string{"seed", "save", "resave", "list", "get"}, c.phase):
@@ -124,6 +128,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
+		return err
+	}
+	if c.pgbench {
+		script, err := pgbenchResave(demoCatalogue(), min(c.n, resaveUsers))
+		if err == nil {
+			_, err = io.WriteString(stdout, script)
+		}
 		return err
 	}
 	g := &generator{cfg: c, cat: demoCatalogue(), now: time.Now(), stderr: stderr}
@@ -436,8 +447,8 @@ const resaveUsers = 1000
 
 // resaveTargeter is Save and Exit pressed again: one of the first
 // resaveUsers users (fewer if n is smaller) sends the same full payload each
-// time (a random source seeded by the user), so after the user's first save
-// of the phase nothing changes but lastSavedAt.
+// time (resavePayload), so after the user's first save of the phase nothing
+// changes but lastSavedAt.
 func (g *generator) resaveTargeter() vegeta.Targeter {
 	users := min(g.cfg.n, resaveUsers)
 	return func(t *vegeta.Target) error {
@@ -446,9 +457,8 @@ func (g *generator) resaveTargeter() vegeta.Targeter {
 		if err != nil {
 			return err
 		}
-		r := rand.New(rand.NewPCG(uint64(i), 0x5a7e))
 		*t = vegeta.Target{Method: http.MethodPost, URL: g.cfg.baseURL + "/leads/save-from-onboarding",
-			Body: mustJSON(fullPayload(r, g.cat, g.cat.centerOf(i), 3, true)), Header: jsonHeader(tok)}
+			Body: mustJSON(resavePayload(g.cat, i)), Header: jsonHeader(tok)}
 		return nil
 	}
 }

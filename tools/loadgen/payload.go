@@ -136,6 +136,30 @@ func fullPayload(r *rand.Rand, cat catalogue, c center, step int, guardian bool)
 	return p
 }
 
+// resavePayload is the full payload user i sends every time in the resave
+// phase: the user's centre, its first course, step 3, a guardian, every value
+// a function of i that SQL can compute too (pgbenchResave).
+func resavePayload(cat catalogue, i int) savePayload {
+	c := cat.centerOf(i)
+	co := cat.coursesOf(c.id)[0]
+	return savePayload{
+		Profile: profile{
+			TrainingLocation: ptr(c.locationID),
+			Centre:           ptr(c.id),
+			StudentAddress:   ptr(fmt.Sprintf("%d %s", i%200+1, streets[i%len(streets)])),
+			HasGuardian:      true,
+			GuardianName:     ptr(firstNames[i%len(firstNames)] + " " + lastNames[i%len(lastNames)]),
+			GuardianPhone:    ptr(fmt.Sprintf("080%08d", i)),
+			GuardianEmail:    ptr(fmt.Sprintf("guardian.%d@example.com", i)),
+			GuardianAddress:  ptr(fmt.Sprintf("%d %s", i%150+1, streets[(i+3)%len(streets)])),
+		},
+		SelectedCenter: &ref{ID: c.id, Name: c.name},
+		SelectedCourse: &ref{ID: co.id, Name: co.name},
+		Step:           3,
+		Source:         "onboarding_save_and_exit",
+	}
+}
+
 // seedPayload is a first save at centre c as real applicants leave it: a
 // fifth stop on step 1 with only a location and centre chosen, the rest further
 // on with the full payload.
