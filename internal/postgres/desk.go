@@ -97,9 +97,7 @@ func (t *tx) AddActivities(ctx context.Context, acts ...leads.Activity) error {
 		b.WriteString(")")
 		args = append(args, id.String(), a.LeadID, a.Type, a.At, a.Actor, string(a.Data))
 	}
-	if _, err := t.tx.Exec(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("postgres: add activities: %w", err)
-	}
+	t.queue("add activities", b.String(), args...)
 	return nil
 }
 
@@ -108,14 +106,14 @@ func (t *tx) NextAssignee(ctx context.Context, centerID string) (string, bool, e
 	// The upsert creates the turn row or locks it (a no-op update), so
 	// concurrent turns of the centre queue here and each reads the last.
 	var last *string
-	err := t.tx.QueryRow(ctx, `INSERT INTO assignment_turns (center_id, last_staff_id) VALUES ($1, NULL)
+	err := t.db().QueryRow(ctx, `INSERT INTO assignment_turns (center_id, last_staff_id) VALUES ($1, NULL)
 		ON CONFLICT (center_id) DO UPDATE SET center_id = excluded.center_id
 		RETURNING last_staff_id`, centerID).Scan(&last)
 	if err != nil {
 		return "", false, fmt.Errorf("postgres: take turn: %w", err)
 	}
 	var next *string
-	err = t.tx.QueryRow(ctx, `SELECT COALESCE(
+	err = t.db().QueryRow(ctx, `SELECT COALESCE(
 			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
 				WHERE sc.center_id = $1 AND s.active AND s.id > $2),
 			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
@@ -126,7 +124,7 @@ func (t *tx) NextAssignee(ctx context.Context, centerID string) (string, bool, e
 	if next == nil {
 		return "", false, nil
 	}
-	if _, err := t.tx.Exec(ctx, `UPDATE assignment_turns SET last_staff_id = $2 WHERE center_id = $1`, centerID, *next); err != nil {
+	if _, err := t.db().Exec(ctx, `UPDATE assignment_turns SET last_staff_id = $2 WHERE center_id = $1`, centerID, *next); err != nil {
 		return "", false, fmt.Errorf("postgres: take turn: %w", err)
 	}
 	return *next, true, nil
@@ -135,7 +133,7 @@ func (t *tx) NextAssignee(ctx context.Context, centerID string) (string, bool, e
 // StaffActive reports whether the staff member exists and is active.
 func (t *tx) StaffActive(ctx context.Context, id string) (bool, error) {
 	var active bool
-	err := t.tx.QueryRow(ctx, `SELECT active FROM staff WHERE id = $1`, id).Scan(&active)
+	err := t.db().QueryRow(ctx, `SELECT active FROM staff WHERE id = $1`, id).Scan(&active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -155,7 +153,7 @@ func (t *tx) KnownCenters(ctx context.Context, ids []string) (map[string]bool, e
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.Query(ctx, `SELECT id FROM centers WHERE id IN (SELECT json_array_elements_text($1::json))`, string(list))
+	rows, err := t.db().Query(ctx, `SELECT id FROM centers WHERE id IN (SELECT json_array_elements_text($1::json))`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find centres: %w", err)
 	}
@@ -171,27 +169,27 @@ func (t *tx) KnownCenters(ctx context.Context, ids []string) (map[string]bool, e
 
 // PutStaff creates or replaces a staff member, then replaces their centres.
 func (t *tx) PutStaff(ctx context.Context, m leads.Staff, now time.Time) (bool, error) {
-	tag, err := t.tx.Exec(ctx, `INSERT INTO staff (id, full_name, email, active, created_at, updated_at)
+	tag, err := t.db().Exec(ctx, `INSERT INTO staff (id, full_name, email, active, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`, m.ID, m.FullName, m.Email, m.Active, now)
 	if err != nil {
 		return false, fmt.Errorf("postgres: put staff: %w", err)
 	}
 	created := tag.RowsAffected() == 1
 	if !created {
-		_, err = t.tx.Exec(ctx, `UPDATE staff SET full_name = $2, email = $3, active = $4, updated_at = $5 WHERE id = $1`,
+		_, err = t.db().Exec(ctx, `UPDATE staff SET full_name = $2, email = $3, active = $4, updated_at = $5 WHERE id = $1`,
 			m.ID, m.FullName, m.Email, m.Active, now)
 		if err != nil {
 			return false, fmt.Errorf("postgres: put staff: %w", err)
 		}
 	}
-	if _, err := t.tx.Exec(ctx, `DELETE FROM staff_centers WHERE staff_id = $1`, m.ID); err != nil {
+	if _, err := t.db().Exec(ctx, `DELETE FROM staff_centers WHERE staff_id = $1`, m.ID); err != nil {
 		return false, fmt.Errorf("postgres: put staff centres: %w", err)
 	}
 	list, err := json.Marshal(m.CenterIDs)
 	if err != nil {
 		return false, err
 	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO staff_centers (staff_id, center_id)
+	_, err = t.db().Exec(ctx, `INSERT INTO staff_centers (staff_id, center_id)
 		SELECT $1, json_array_elements_text($2::json)`, m.ID, string(list))
 	if err != nil {
 		return false, fmt.Errorf("postgres: put staff centres: %w", translate(err, leads.ErrUnknownCenter, nil))

@@ -103,31 +103,37 @@ func (s *Store) Resave(ctx context.Context, c leads.Claims, in leads.SaveInput, 
 // for a conflict with another transaction.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {
 	return retryConflict(func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(ctx, &tx{t, s}) })
+		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error {
+			change := &tx{tx: t, s: s}
+			if err := fn(ctx, change); err != nil {
+				return err
+			}
+			return change.flush(ctx)
+		})
 	})
 }
 
 // tx is a leads.Tx on a pgx transaction. Its reads lock the rows they return
 // (FOR NO KEY UPDATE: the foreign-key checks of other rows pointing at them
 // still pass).
+// Some of its writes are queued (pipeline.go).
 type tx struct {
-	tx pgx.Tx
-	s  *Store
+	tx      pgx.Tx
+	s       *Store
+	pending queued
 }
 
 // ProvisionUser runs provisionSQL.
 func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
 	query, args := provisionSQL(c, now)
-	if _, err := t.tx.Exec(ctx, query, args...); err != nil {
-		return fmt.Errorf("postgres: provision user: %w", err)
-	}
+	t.queue("provision user", query, args...)
 	return nil
 }
 
 // LockUser reads and locks the user's record.
 func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
 	u := leads.User{ID: id}
-	err := t.tx.QueryRow(ctx, `SELECT full_name, email, phone FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).
+	err := t.db().QueryRow(ctx, `SELECT full_name, email, phone FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).
 		Scan(&u.FullName, &u.Email, &u.Phone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return leads.User{}, leads.ErrUserNotFound
@@ -140,18 +146,18 @@ func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
 
 // LockLead reads and locks a lead by id.
 func (t *tx) LockLead(ctx context.Context, id string) (leads.Lead, error) {
-	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 FOR NO KEY UPDATE`, id)
+	return oneLead(ctx, t.db(), `SELECT `+leadColumns+` FROM leads WHERE id = $1 FOR NO KEY UPDATE`, id)
 }
 
 // LockLeadOfUser reads and locks a user's lead.
 func (t *tx) LockLeadOfUser(ctx context.Context, userID string) (leads.Lead, error) {
-	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1 FOR NO KEY UPDATE`, userID)
+	return oneLead(ctx, t.db(), `SELECT `+leadColumns+` FROM leads WHERE user_id = $1 FOR NO KEY UPDATE`, userID)
 }
 
 // References reads the rows a save's ids name, in one statement.
 func (t *tx) References(ctx context.Context, locationID, centerID, courseID *string) (leads.References, error) {
 	var r [6]*string
-	err := t.tx.QueryRow(ctx, `SELECT l.id, l.name, c.id, c.name, co.id, co.name
+	err := t.db().QueryRow(ctx, `SELECT l.id, l.name, c.id, c.name, co.id, co.name
 		FROM (SELECT 1) AS one
 		LEFT JOIN locations l ON l.id = $1
 		LEFT JOIN centers c ON c.id = $2
@@ -170,17 +176,14 @@ func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
 		return leads.Lead{}, fmt.Errorf("postgres: new lead id: %w", err)
 	}
 	l.ID = id.String()
-	_, err = t.tx.Exec(ctx, `INSERT INTO leads (`+leadColumns+`)
+	t.queue("insert lead", `INSERT INTO leads (`+leadColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)`, leadValues(l)...)
-	if err != nil {
-		return leads.Lead{}, fmt.Errorf("postgres: insert lead: %w", err)
-	}
 	return l, nil
 }
 
 // UpdateLead stores every field of the lead.
 func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
-	_, err := t.tx.Exec(ctx, `UPDATE leads SET user_id = $2, full_name = $3, email = $4, phone = $5,
+	t.queue("update lead", `UPDATE leads SET user_id = $2, full_name = $3, email = $4, phone = $5,
 		training_location = $6, training_location_name = $7, center_id = $8, center_name = $9,
 		student_address = $10, course_id = $11, course_name = $12, has_guardian = $13, guardian_name = $14,
 		guardian_phone = $15, guardian_email = $16, guardian_address = $17, onboarding_step = $18,
@@ -188,9 +191,6 @@ func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 		converted_at = $25, converted_to_student_id = $26, created_at = $27, updated_at = $28,
 		payment_plan = $29, assigned_to = $30, assigned_at = $31, assigned_how = $32, step_reached = $33,
 		unsubscribed_at = $34 WHERE id = $1`, leadValues(l)...)
-	if err != nil {
-		return fmt.Errorf("postgres: update lead: %w", err)
-	}
 	return nil
 }
 
@@ -200,7 +200,7 @@ func (t *tx) DeleteLead(ctx context.Context, id string) error {
 	if err := t.deleteJobsOf(ctx, id); err != nil {
 		return err
 	}
-	tag, err := t.tx.Exec(ctx, `DELETE FROM leads WHERE id = $1`, id)
+	tag, err := t.db().Exec(ctx, `DELETE FROM leads WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("postgres: delete lead: %w", err)
 	}
@@ -213,7 +213,7 @@ func (t *tx) DeleteLead(ctx context.Context, id string) error {
 // StudentExists reports whether the student is in the reference table.
 func (t *tx) StudentExists(ctx context.Context, id string) (bool, error) {
 	var ok bool
-	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE id = $1)`, id).Scan(&ok)
+	err := t.db().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE id = $1)`, id).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("postgres: find student: %w", err)
 	}
@@ -229,12 +229,12 @@ func (t *tx) StudentOfUser(ctx context.Context, userID string, now time.Time) (s
 	// The unique index on students.user_id makes this a find-or-create; the
 	// insert waits for a concurrent one for the user, which the next statement
 	// then sees.
-	if _, err := t.tx.Exec(ctx, `INSERT INTO students (id, user_id, created_at) VALUES ($1, $2, $3)
+	if _, err := t.db().Exec(ctx, `INSERT INTO students (id, user_id, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id) DO NOTHING`, id.String(), userID, now); err != nil {
 		return "", fmt.Errorf("postgres: create student: %w", err)
 	}
 	var studentID string
-	if err := t.tx.QueryRow(ctx, `SELECT id FROM students WHERE user_id = $1`, userID).Scan(&studentID); err != nil {
+	if err := t.db().QueryRow(ctx, `SELECT id FROM students WHERE user_id = $1`, userID).Scan(&studentID); err != nil {
 		return "", fmt.Errorf("postgres: find student: %w", err)
 	}
 	return studentID, nil

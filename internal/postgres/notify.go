@@ -65,6 +65,9 @@ func (s *Store) StartJobs(ctx context.Context, workers *river.Workers, periodic 
 
 // Enqueue inserts the jobs in the transaction.
 func (t *tx) Enqueue(ctx context.Context, jobs ...leads.Job) error {
+	if err := t.flush(ctx); err != nil { // River writes on the transaction itself
+		return err
+	}
 	if _, err := t.s.inserter.InsertManyTx(ctx, t.tx, queue.InsertParams(jobs)); err != nil {
 		return fmt.Errorf("postgres: queue jobs: %w", err)
 	}
@@ -73,7 +76,7 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...leads.Job) error {
 
 // WebhooksFor returns the ids of the active subscriptions to event.
 func (t *tx) WebhooksFor(ctx context.Context, event string) ([]string, error) {
-	rows, err := t.tx.Query(ctx, `SELECT id FROM webhooks WHERE active AND $1 = ANY (events) ORDER BY id`, event)
+	rows, err := t.db().Query(ctx, `SELECT id FROM webhooks WHERE active AND $1 = ANY (events) ORDER BY id`, event)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find webhooks: %w", err)
 	}
@@ -87,7 +90,7 @@ func (t *tx) WebhooksFor(ctx context.Context, event string) ([]string, error) {
 // ClaimNudges marks the leads a nudge is due for, and returns them; rows
 // another transaction holds are skipped.
 func (t *tx) ClaimNudges(ctx context.Context, savedBefore time.Time, max int, now time.Time, limit int) ([]string, error) {
-	rows, err := t.tx.Query(ctx, `UPDATE leads SET nudges_sent = nudges_sent + 1, last_nudged_at = $3
+	rows, err := t.db().Query(ctx, `UPDATE leads SET nudges_sent = nudges_sent + 1, last_nudged_at = $3
 		WHERE id IN (SELECT id FROM leads
 			WHERE status = 'PENDING' AND unsubscribed_at IS NULL AND last_saved_at < $1 AND nudges_sent < $2
 				AND (last_nudged_at IS NULL OR last_nudged_at < $1)
@@ -105,7 +108,7 @@ func (t *tx) ClaimNudges(ctx context.Context, savedBefore time.Time, max int, no
 
 // Unsubscribe stops the lead's nudges (the first time counts).
 func (t *tx) Unsubscribe(ctx context.Context, leadID string, now time.Time) error {
-	tag, err := t.tx.Exec(ctx, `UPDATE leads SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1`, leadID, now)
+	tag, err := t.db().Exec(ctx, `UPDATE leads SET unsubscribed_at = COALESCE(unsubscribed_at, $2) WHERE id = $1`, leadID, now)
 	if err != nil {
 		return fmt.Errorf("postgres: unsubscribe: %w", err)
 	}
@@ -118,7 +121,7 @@ func (t *tx) Unsubscribe(ctx context.Context, leadID string, now time.Time) erro
 // deleteJobsOf removes the queued jobs of an erased lead, but a running one
 // (River's to finish; it will find no lead).
 func (t *tx) deleteJobsOf(ctx context.Context, leadID string) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM river_job WHERE args->>'lead_id' = $1 AND state <> 'running'`, leadID); err != nil {
+	if _, err := t.db().Exec(ctx, `DELETE FROM river_job WHERE args->>'lead_id' = $1 AND state <> 'running'`, leadID); err != nil {
 		return fmt.Errorf("postgres: delete the lead's jobs: %w", err)
 	}
 	return nil

@@ -1,0 +1,141 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// A change's transaction sends some writes late: those whose result nothing
+// waits for (provisioning, a lead's insert or update, timeline entries) are
+// queued, and go to PostgreSQL in one pgx batch with the transaction's next
+// statement, or before its commit. Statements keep their order, so every
+// read sees the writes before it; a queued write that fails fails the
+// statement it went with, and the transaction rolls back. This saves a round
+// trip for each queued write.
+
+// queued are the writes of a transaction not sent yet, with what each does,
+// for errors.
+type queued struct {
+	batch pgx.Batch
+	what  []string
+}
+
+// queue adds a write to send with the transaction's next statement.
+func (t *tx) queue(what, sql string, args ...any) {
+	t.pending.batch.Queue(sql, args...)
+	t.pending.what = append(t.pending.what, what)
+}
+
+// db is the transaction's statements, sent after the queued writes.
+func (t *tx) db() pipe { return pipe{t} }
+
+// flush sends the queued writes, if any.
+func (t *tx) flush(ctx context.Context) error {
+	_, err := t.db().Exec(ctx, "")
+	return err
+}
+
+// pipe runs a statement of t after its queued writes, in one round trip.
+type pipe struct{ t *tx }
+
+// send queues sql (unless empty) after the pending writes, sends them all
+// and reads the writes' results; the caller reads sql's.
+func (p pipe) send(ctx context.Context, sql string, args ...any) (pgx.BatchResults, error) {
+	pending := p.t.pending
+	p.t.pending = queued{}
+	b, what := &pending.batch, pending.what
+	if sql != "" {
+		b.Queue(sql, args...)
+	}
+	br := p.t.tx.SendBatch(ctx, b)
+	for _, w := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("postgres: %s: %w", w, err)
+		}
+	}
+	return br, nil
+}
+
+func (p pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if p.t.pending.batch.Len() == 0 {
+		if sql == "" {
+			return pgconn.CommandTag{}, nil
+		}
+		return p.t.tx.Exec(ctx, sql, args...)
+	}
+	br, err := p.send(ctx, sql, args...)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	var tag pgconn.CommandTag
+	if sql != "" {
+		tag, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (p pipe) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if p.t.pending.batch.Len() == 0 {
+		return p.t.tx.QueryRow(ctx, sql, args...)
+	}
+	br, err := p.send(ctx, sql, args...)
+	if err != nil {
+		return errRow{err}
+	}
+	return batchRow{br.QueryRow(), br}
+}
+
+func (p pipe) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if p.t.pending.batch.Len() == 0 {
+		return p.t.tx.Query(ctx, sql, args...)
+	}
+	br, err := p.send(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	return batchRows{rows, br}, nil
+}
+
+// batchRow is the row of a batch's last statement; reading it closes the
+// batch.
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// batchRows are the rows of a batch's last statement; closing them closes
+// the batch.
+type batchRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r batchRows) Close() {
+	r.Rows.Close()
+	r.br.Close()
+}
+
+// errRow is a row whose statement could not run.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
