@@ -235,6 +235,23 @@ func BenchmarkMillion(b *testing.B) {
 	storetest.BenchMillion(b, func(tb testing.TB) leads.Store { return openMigrated(tb) }, seedPeople)
 }
 
+// BenchmarkMillionThroughPgBouncer is BenchmarkMillion behind PgBouncer in
+// transaction mode (OpenPooled: statements unnamed, planned each time).
+func BenchmarkMillionThroughPgBouncer(b *testing.B) {
+	storetest.BenchMillion(b, func(tb testing.TB) leads.Store {
+		pooled, direct := testdb.PgBouncer(tb)
+		s, err := OpenPooled(context.Background(), pooled, direct)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		if err := s.MigrateUp(context.Background()); err != nil {
+			tb.Fatal(err)
+		}
+		return s
+	}, seedPeople)
+}
+
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(tb testing.TB) leads.Store { return openMigrated(tb) }, seed)
 }
