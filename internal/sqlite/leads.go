@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -109,7 +111,7 @@ func resaveIn(ctx context.Context, tx *sql.Tx, c leads.Claims, in leads.SaveInpu
 // Update runs fn in the batcher's next transaction (batch.go), in a savepoint
 // of its own.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx leads.Tx) error) error {
-	return s.write(ctx, func(ctx context.Context, t *sql.Tx) error { return fn(ctx, &tx{t, s}) })
+	return s.write(ctx, func(ctx context.Context, t *sql.Tx) error { return fn(ctx, &tx{tx: t, s: s}) })
 }
 
 // tx is a leads.Tx on the writer's transaction. The single writer makes every
@@ -117,6 +119,19 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx lead
 type tx struct {
 	tx *sql.Tx
 	s  *Store
+	// read holds the values of the leads this change read, by id, so that
+	// UpdateLead sets only the columns that changed: SQLite rewrites every
+	// index with a column the UPDATE sets, changed or not, and a lead has a
+	// dozen indexes.
+	read map[string][]any
+}
+
+// remember keeps the values of a lead the change read.
+func (t *tx) remember(l leads.Lead) {
+	if t.read == nil {
+		t.read = map[string][]any{}
+	}
+	t.read[l.ID] = leadValues(l)
 }
 
 // ProvisionUser runs provisionSQL.
@@ -144,12 +159,20 @@ func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
 
 // LockLead reads a lead by id.
 func (t *tx) LockLead(ctx context.Context, id string) (leads.Lead, error) {
-	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?1`, id)
+	l, err := oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE id = ?1`, id)
+	if err == nil {
+		t.remember(l)
+	}
+	return l, err
 }
 
 // LockLeadOfUser reads a user's lead.
 func (t *tx) LockLeadOfUser(ctx context.Context, userID string) (leads.Lead, error) {
-	return oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
+	l, err := oneLead(ctx, t.tx, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
+	if err == nil {
+		t.remember(l)
+	}
+	return l, err
 }
 
 // References reads the rows a save's ids name, in one statement.
@@ -184,18 +207,42 @@ func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
 
 // UpdateLead stores every field of the lead.
 func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE leads SET user_id = ?2, full_name = ?3, email = ?4, phone = ?5,
-		training_location = ?6, training_location_name = ?7, center_id = ?8, center_name = ?9,
-		student_address = ?10, course_id = ?11, course_name = ?12, has_guardian = ?13, guardian_name = ?14,
-		guardian_phone = ?15, guardian_email = ?16, guardian_address = ?17, onboarding_step = ?18,
-		last_saved_at = ?19, status = ?20, source = ?21, notes = ?22, contacted_at = ?23, contacted_by = ?24,
-		converted_at = ?25, converted_to_student_id = ?26, created_at = ?27, updated_at = ?28,
-		payment_plan = ?29, assigned_to = ?30, assigned_at = ?31, assigned_how = ?32, step_reached = ?33,
-		unsubscribed_at = ?34 WHERE id = ?1`, leadValues(l)...)
-	if err != nil {
+	values := leadValues(l)
+	before, known := t.read[l.ID]
+	set, args := make([]string, 0, len(leadColumnNames)), []any{l.ID}
+	for i, column := range leadColumnNames {
+		if i == 0 || known && sameValue(before[i], values[i]) {
+			continue // the id, or a column that keeps its value
+		}
+		args = append(args, values[i])
+		set = append(set, column+" = ?"+strconv.Itoa(len(args)))
+	}
+	t.remember(l)
+	if len(set) == 0 {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE leads SET `+strings.Join(set, ", ")+` WHERE id = ?1`, args...); err != nil {
 		return fmt.Errorf("sqlite: update lead: %w", err)
 	}
 	return nil
+}
+
+// leadColumnNames are leadColumns one by one.
+var leadColumnNames = strings.Split(strings.Join(strings.Fields(leadColumns), ""), ",")
+
+// sameValue reports whether two values of leadValues are equal (a nil
+// pointer is NULL).
+func sameValue(a, b any) bool {
+	deref := func(v any) any {
+		if r := reflect.ValueOf(v); r.Kind() == reflect.Pointer {
+			if r.IsNil() {
+				return nil
+			}
+			return r.Elem().Interface()
+		}
+		return v
+	}
+	return deref(a) == deref(b)
 }
 
 // DeleteLead erases the lead; rows recorded about it go with it (ON DELETE

@@ -122,6 +122,7 @@ func (t *tx) ClaimNudges(ctx context.Context, savedBefore time.Time, max int, no
 
 // Unsubscribe stops the lead's nudges (the first time counts).
 func (t *tx) Unsubscribe(ctx context.Context, leadID string, now time.Time) error {
+	delete(t.read, leadID) // what UpdateLead would compare with is old now
 	res, err := t.tx.ExecContext(ctx, `UPDATE leads SET unsubscribed_at = COALESCE(unsubscribed_at, ?2) WHERE id = ?1`,
 		leadID, timeText(now))
 	if err != nil {

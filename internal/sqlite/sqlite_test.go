@@ -79,11 +79,11 @@ func seed(tb testing.TB, st leads.Store, n int) {
 				CASE WHEN i % 10 = 9 THEN NULL ELSE 'seed-centre-' || (i % 20) END
 			FROM seq)
 		INSERT INTO leads (id, user_id, full_name, email, center_id, center_name, onboarding_step,
-			last_saved_at, status, created_at, updated_at)
+			step_reached, last_saved_at, status, source, created_at, updated_at)
 		SELECT printf('%08x-0000-7000-8000-%012x', i, i), 'seed-user-' || i, 'Seed User ' || i,
-			'seed' || i || '@example.com', centre, 'Seed Centre ' || (i % 20), 1 + i % 3, ts,
+			'seed' || i || '@example.com', centre, 'Seed Centre ' || (i % 20), 1 + i % 3, 1 + i % 3, ts,
 			CASE i % 5 WHEN 2 THEN 'CONTACTED' WHEN 3 THEN 'LOST' WHEN 4 THEN 'CONVERTED' ELSE 'PENDING' END,
-			ts, ts
+			'onboarding_save_and_exit', ts, ts
 		FROM rows`,
 	} {
 		if _, err := s.writer.ExecContext(ctx, q, n, now); err != nil {
@@ -273,7 +273,7 @@ type inTx struct {
 }
 
 func (s inTx) Update(ctx context.Context, fn func(context.Context, leads.Tx) error) error {
-	return fn(ctx, &tx{s.tx, s.Store})
+	return fn(ctx, &tx{tx: s.tx, s: s.Store})
 }
 
 func (s inTx) Resave(ctx context.Context, c leads.Claims, in leads.SaveInput, now time.Time) (leads.Lead, bool, error) {

@@ -1295,6 +1295,17 @@ func Bench(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb test
 			}
 		}
 	})
+	// A save that changes a field each time (the step, 2 and 3 in turn):
+	// the full way, with its update and timeline entry.
+	b.Run("SaveChange", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			change := in
+			change.Step = ptr(2 + (i/len(sample)+1)%2)
+			if _, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: sample[i%len(sample)].UserID}, change, now(i)); err != nil || created {
+				b.Fatalf("created=%v err=%v", created, err)
+			}
+		}
+	})
 	b.Run("SaveUpdateParallel", func(b *testing.B) {
 		var mu sync.Mutex
 		next := 0
