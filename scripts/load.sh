@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # load.sh measures `leads serve` under load on PostgreSQL and on SQLite, and
-# PostgreSQL alone running the engine's save upsert (pgbench), in one run so
+# PostgreSQL alone running the re-save's statement (pgbench), in one run so
 # that the ratios compare like with like on a noisy machine.
 #
 #   scripts/load.sh                  # N=200000 leads, 32 clients, 15 s phases
@@ -8,8 +8,9 @@
 #
 # Needs go, pgbench, createdb/dropdb and a PostgreSQL on 127.0.0.1:5432 that
 # trusts user postgres; for the two-instance phases (SCALEOUT=0 skips them)
-# also python3 and pgbouncer (Debian's /usr/sbin/pgbouncer, or $PGBOUNCER). Everything listens on 127.0.0.1. The database, the
-# SQLite file and the servers it starts are removed on exit, even on failure.
+# also python3 and pgbouncer (Debian's /usr/sbin/pgbouncer, or $PGBOUNCER).
+# Everything listens on 127.0.0.1. The database, the SQLite file and the
+# servers it starts are removed on exit, even on failure.
 # Results: one line per phase on stdout, then a summary table; the raw lines
 # are also kept in $OUT (default: not kept).
 set -euo pipefail

@@ -18,11 +18,14 @@ import (
 // one of them creates. A lead created with a centre, or getting its first
 // centre, is assigned round robin among the centre's active staff unless it
 // was ever assigned by hand. Save and Exit again with nothing new takes
-// resave's short way instead. It returns ErrUserNotFound when the user has
+// Store.Resave's short way instead. It returns ErrUserNotFound when the user has
 // no record.
 func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, created bool, err error) {
-	if lead, ok, err := resave(ctx, st, c, in, now); err != nil || ok {
-		return lead, false, err
+	// Save and Exit again with nothing new: one statement, no activity,
+	// assignment or e-mail. A failed one sends the save the full way, which
+	// reports what is wrong.
+	if lead, ok, err := st.Resave(ctx, c, in, now); err == nil && ok {
+		return lead, false, nil
 	}
 	err = st.Update(ctx, func(ctx context.Context, tx Tx) error {
 		if !c.Empty() {
@@ -81,19 +84,6 @@ func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, n
 		return Lead{}, false, err
 	}
 	return lead, created, nil
-}
-
-// resave is the commonest save, Save and Exit pressed again with nothing
-// new, done in one statement instead of a transaction (Store.Resave): Apply
-// would change no field of the lead but its save times, so no activity,
-// assignment or e-mail would follow either. ok false means the save must
-// take the full way: no lead yet, a change, a claim to write. A failed
-// statement also sends it the full way, which reports what is wrong.
-func resave(ctx context.Context, st Store, c Claims, in SaveInput, now time.Time) (lead Lead, ok bool, err error) {
-	if lead, ok, err = st.Resave(ctx, c, in, now); err != nil {
-		return Lead{}, false, nil
-	}
-	return lead, ok, nil
 }
 
 // firstCentre reports whether a save gives the lead its first centre: at

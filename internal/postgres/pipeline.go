@@ -34,8 +34,14 @@ func (t *tx) db() pipe { return pipe{t} }
 
 // flush sends the queued writes, if any.
 func (t *tx) flush(ctx context.Context) error {
-	_, err := t.db().Exec(ctx, "")
-	return err
+	if t.pending.batch.Len() == 0 {
+		return nil
+	}
+	br, err := t.db().send(ctx, "")
+	if err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // pipe runs a statement of t after its queued writes, in one round trip.
@@ -62,19 +68,13 @@ func (p pipe) send(ctx context.Context, sql string, args ...any) (pgx.BatchResul
 
 func (p pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if p.t.pending.batch.Len() == 0 {
-		if sql == "" {
-			return pgconn.CommandTag{}, nil
-		}
 		return p.t.tx.Exec(ctx, sql, args...)
 	}
 	br, err := p.send(ctx, sql, args...)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	var tag pgconn.CommandTag
-	if sql != "" {
-		tag, err = br.Exec()
-	}
+	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}

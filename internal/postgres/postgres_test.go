@@ -42,6 +42,22 @@ func openMigrated(tb testing.TB) *Store {
 	return s
 }
 
+// openPooledMigrated opens a migrated store on a fresh database behind a
+// PgBouncer of its own (OpenPooled).
+func openPooledMigrated(tb testing.TB) *Store {
+	tb.Helper()
+	pooled, direct := testdb.PgBouncer(tb)
+	s, err := OpenPooled(context.Background(), pooled, direct)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.MigrateUp(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) leads.Store { return openMigrated(t) }, reopen)
 }
@@ -50,18 +66,7 @@ func TestStore(t *testing.T) {
 // PgBouncer in transaction mode: each statement may meet another server
 // connection, so nothing may rely on a session.
 func TestStoreThroughPgBouncer(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) leads.Store {
-		pooled, direct := testdb.PgBouncer(t)
-		s, err := OpenPooled(t.Context(), pooled, direct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.MigrateUp(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}, reopen)
+	storetest.Run(t, func(t *testing.T) leads.Store { return openPooledMigrated(t) }, reopen)
 }
 
 // TestOpenPooledRefusesAnotherDatabase: the direct URL must reach the
@@ -238,18 +243,7 @@ func BenchmarkMillion(b *testing.B) {
 // BenchmarkMillionThroughPgBouncer is BenchmarkMillion behind PgBouncer in
 // transaction mode (OpenPooled: statements unnamed, planned each time).
 func BenchmarkMillionThroughPgBouncer(b *testing.B) {
-	storetest.BenchMillion(b, func(tb testing.TB) leads.Store {
-		pooled, direct := testdb.PgBouncer(tb)
-		s, err := OpenPooled(context.Background(), pooled, direct)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { s.Close() })
-		if err := s.MigrateUp(context.Background()); err != nil {
-			tb.Fatal(err)
-		}
-		return s
-	}, seedPeople)
+	storetest.BenchMillion(b, func(tb testing.TB) leads.Store { return openPooledMigrated(tb) }, seedPeople)
 }
 
 func BenchmarkStore(b *testing.B) {

@@ -24,13 +24,3 @@ func NullIfEmpty(s string) *string {
 	}
 	return &s
 }
-
-// Qualified prefixes each column of a comma-separated list with a table
-// alias: Qualified("id, name", "l") is "l.id, l.name".
-func Qualified(columns, alias string) string {
-	parts := strings.Split(columns, ",")
-	for i, p := range parts {
-		parts[i] = alias + "." + strings.TrimSpace(p)
-	}
-	return strings.Join(parts, ", ")
-}

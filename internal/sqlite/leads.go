@@ -205,7 +205,8 @@ func (t *tx) InsertLead(ctx context.Context, l leads.Lead) (leads.Lead, error) {
 	return l, nil
 }
 
-// UpdateLead stores every field of the lead.
+// UpdateLead stores the fields of the lead that differ from what the change
+// read of it (every field, for a lead it did not read).
 func (t *tx) UpdateLead(ctx context.Context, l leads.Lead) error {
 	values := leadValues(l)
 	before, known := t.read[l.ID]

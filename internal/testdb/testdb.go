@@ -59,25 +59,8 @@ func Required(kind string) bool {
 // exists once per database). It skips tb without EnvPostgres.
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(EnvPostgres)
-	if base == "" {
-		Skip(tb, "postgres", EnvPostgres+" is not set")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("%s: %v", EnvPostgres, err)
-	}
+	u, admin := testServer(tb)
 	schema := pgx.Identifier{"test_" + strings.ToLower(rand.Text())}.Sanitize()
-	admin := func(sql string) error {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
 	if err := admin(`CREATE SCHEMA ` + schema); err != nil {
 		tb.Fatalf("create test schema: %v", err)
 	}
@@ -90,6 +73,30 @@ func PostgresURL(tb testing.TB) string {
 	q.Set("search_path", strings.Trim(schema, `"`)+",public")
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// testServer returns the test database's URL (EnvPostgres), parsed, and a
+// function that runs one statement on it; it skips tb without EnvPostgres.
+func testServer(tb testing.TB) (*url.URL, func(sql string) error) {
+	tb.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		Skip(tb, "postgres", EnvPostgres+" is not set")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	return u, func(sql string) error {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
 }
 
 // SQLiteFile returns the path of a new database file in tb's temporary
@@ -226,25 +233,8 @@ default_pool_size = 10
 // when tb ends, and returns its URL. It skips tb without EnvPostgres.
 func PostgresDatabase(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(EnvPostgres)
-	if base == "" {
-		Skip(tb, "postgres", EnvPostgres+" is not set")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("%s: %v", EnvPostgres, err)
-	}
+	u, admin := testServer(tb)
 	name := "test_" + strings.ToLower(rand.Text())
-	admin := func(sql string) error {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
 	if err := admin(`CREATE DATABASE ` + name); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}

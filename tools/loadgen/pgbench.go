@@ -37,27 +37,34 @@ func pgbenchResave(cat catalogue, users int) (string, error) {
 		courseIDs, courseNames = append(courseIDs, co.id), append(courseNames, co.name)
 	}
 	p := resavePayload(cat, sample)
-	sql := map[any]string{
-		claims.UserID:               "('" + userPrefix + "' || :uid)",
-		name:                        "(" + pick("f", firstNames) + " || ' ' || " + pick("ln", lastNames) + ")",
-		email:                       "('load.user.' || :uid || '@example.com')",
-		*p.Profile.TrainingLocation: pick("c", locations),
-		p.SelectedCenter.ID:         pick("c", centreIDs),
-		p.SelectedCenter.Name:       pick("c", centreNames),
-		p.SelectedCourse.ID:         pick("c", courseIDs),
-		p.SelectedCourse.Name:       pick("c", courseNames),
-		*p.Profile.StudentAddress:   "(:a || ' ' || " + pick("s", streets) + ")",
-		*p.Profile.GuardianName:     "(" + pick("f", firstNames) + " || ' ' || " + pick("gl", lastNames) + ")",
-		*p.Profile.GuardianPhone:    "('080' || lpad(:uid, 8, '0'))",
-		*p.Profile.GuardianEmail:    "('guardian.' || :uid || '@example.com')",
-		*p.Profile.GuardianAddress:  "(:a2 || ' ' || " + pick("s2", streets) + ")",
-		p.Source:                    "'" + p.Source + "'",
-		true:                        "true",
-		p.Step:                      strconv.Itoa(p.Step),
-		now:                         "now()",
+	values := []struct {
+		value any
+		sql   string
+	}{
+		{claims.UserID, "('" + userPrefix + "' || :uid)"},
+		{name, "(" + pick("f", firstNames) + " || ' ' || " + pick("ln", lastNames) + ")"},
+		{email, "('load.user.' || :uid || '@example.com')"},
+		{*p.Profile.TrainingLocation, pick("c", locations)},
+		{p.SelectedCenter.ID, pick("c", centreIDs)},
+		{p.SelectedCenter.Name, pick("c", centreNames)},
+		{p.SelectedCourse.ID, pick("c", courseIDs)},
+		{p.SelectedCourse.Name, pick("c", courseNames)},
+		{*p.Profile.StudentAddress, "(:a || ' ' || " + pick("s", streets) + ")"},
+		{*p.Profile.GuardianName, "(" + pick("f", firstNames) + " || ' ' || " + pick("gl", lastNames) + ")"},
+		{*p.Profile.GuardianPhone, "('080' || lpad(:uid, 8, '0'))"},
+		{*p.Profile.GuardianEmail, "('guardian.' || :uid || '@example.com')"},
+		{*p.Profile.GuardianAddress, "(:a2 || ' ' || " + pick("s2", streets) + ")"},
+		{p.Source, "'" + p.Source + "'"},
+		{true, "true"},
+		{p.Step, strconv.Itoa(p.Step)},
+		{now, "now()"},
 	}
-	if len(sql) != 17 {
-		return "", fmt.Errorf("two of the sample user's values are equal (%d distinct): pick another sample", len(sql))
+	sql := map[any]string{}
+	for _, v := range values {
+		if _, twice := sql[v.value]; twice {
+			return "", fmt.Errorf("two of the sample user's values are %v: pick another sample", v.value)
+		}
+		sql[v.value] = v.sql
 	}
 	var missing []string
 	arg := func(v any) string {
