@@ -26,7 +26,9 @@ type Store interface {
 	// fn gets a context of the engine's that it must pass to tx.
 	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 
-	// Lead returns the lead with the given id, or ErrLeadNotFound.
+	// Lead returns the lead with the given id, or ErrLeadNotFound. Lead,
+	// LeadByUser and ListLeads first do the provisioning ctx carries
+	// (WithProvision), if it is still to be done, and fail if it fails.
 	Lead(ctx context.Context, id string) (Lead, error)
 	// LeadByUser returns the user's lead, or ErrLeadNotFound.
 	LeadByUser(ctx context.Context, userID string) (Lead, error)

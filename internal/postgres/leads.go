@@ -76,12 +76,66 @@ func oneLead(ctx context.Context, q querier, query string, args ...any) (leads.L
 
 // Lead returns the lead with the given id.
 func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
-	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE id = $1`, id)
+	return s.readLead(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1`, id)
+}
+
+// readLead reads at most one lead through s.query (so with the caller's
+// provisioning, if it is still to be done); no row is ErrLeadNotFound.
+func (s *Store) readLead(ctx context.Context, query string, args ...any) (leads.Lead, error) {
+	var l leads.Lead
+	found := false
+	err := s.query(ctx, func(rows pgx.Rows) (err error) {
+		if found = rows.Next(); found {
+			l, err = scanLead(rows)
+		}
+		return err
+	}, query, args...)
+	if err != nil {
+		return leads.Lead{}, fmt.Errorf("postgres: read lead: %w", err)
+	}
+	if !found {
+		return leads.Lead{}, leads.ErrLeadNotFound
+	}
+	return l, nil
+}
+
+// query runs a read and hands its rows to fn. When ctx carries the caller's
+// provisioning (leads.WithProvision) still to be done, its statement goes
+// ahead of the read in one batch: one round trip for both, and one implicit
+// transaction, so the read runs only when the provisioning succeeded. fn's
+// own error does not pass through pgx, which would drop its statement cache
+// on a batch's error.
+func (s *Store) query(ctx context.Context, fn func(pgx.Rows) error, sql string, args ...any) error {
+	c, now, ok := leads.TakeProvision(ctx)
+	if !ok {
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := fn(rows); err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
+	}
+	var b pgx.Batch
+	provision, provisionArgs := provisionSQL(c, now)
+	b.Queue(provision, provisionArgs...)
+	var fnErr error
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		fnErr = fn(rows)
+		return nil
+	})
+	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return err
+	}
+	return fnErr
 }
 
 // LeadByUser returns the user's lead.
 func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
-	return oneLead(ctx, s.pool, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1`, userID)
+	return s.readLead(ctx, `SELECT `+leadColumns+` FROM leads WHERE user_id = $1`, userID)
 }
 
 // Resave runs schema.ResaveSQL: one statement, one round trip.

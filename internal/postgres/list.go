@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/leads/leads/internal/leads"
 	"github.com/leads/leads/internal/schema"
 )
@@ -100,21 +102,18 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	q := newListQuery(f)
 	n := len(q.args)
 	limit, offset := q.arg(f.Limit), q.arg(f.Offset())
-	rows, err := s.pool.Query(ctx, `SELECT (`+q.count+`), `+leadColumns+` FROM leads`+q.where+
-		q.order+` LIMIT `+limit+` OFFSET `+offset, q.args...)
-	if err != nil {
-		return page, fmt.Errorf("postgres: list leads: %w", err)
-	}
-	defer rows.Close()
 	var total int64 = -1
-	for rows.Next() {
-		l, err := scanLead(rows, &total)
-		if err != nil {
-			return page, fmt.Errorf("postgres: list leads: %w", err)
+	err := s.query(ctx, func(rows pgx.Rows) error {
+		for rows.Next() {
+			l, err := scanLead(rows, &total)
+			if err != nil {
+				return err
+			}
+			page.Leads = append(page.Leads, l)
 		}
-		page.Leads = append(page.Leads, l)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT (`+q.count+`), `+leadColumns+` FROM leads`+q.where+q.order+` LIMIT `+limit+` OFFSET `+offset, q.args...)
+	if err != nil {
 		return page, fmt.Errorf("postgres: list leads: %w", err)
 	}
 	if total < 0 {

@@ -93,8 +93,16 @@ func TestRoundTrips(t *testing.T) {
 			_, err := s.LeadByUser(ctx, uidOf(i))
 			return err
 		}},
+		{"get the applicant's lead, provisioning the caller (GET /leads/me)", 1, func(i int) error {
+			_, err := s.LeadByUser(leads.WithProvision(ctx, claims(uidOf(i)), leads.Timestamp(time.Now())), uidOf(i))
+			return err
+		}},
 		{"list page 1", 1, func(i int) error {
 			_, err := s.ListLeads(ctx, leads.ListFilter{Page: 1, Limit: leads.DefaultLimit})
+			return err
+		}},
+		{"list page 1, provisioning the caller (GET /leads)", 1, func(i int) error {
+			_, err := s.ListLeads(leads.WithProvision(ctx, claims("m1"), leads.Timestamp(time.Now())), leads.ListFilter{Page: 1, Limit: leads.DefaultLimit})
 			return err
 		}},
 		{"list page 1 with q", 1, func(i int) error {

@@ -74,11 +74,17 @@ func oneLead(ctx context.Context, q querier, query string, args ...any) (leads.L
 
 // Lead returns the lead with the given id.
 func (s *Store) Lead(ctx context.Context, id string) (leads.Lead, error) {
+	if err := s.provisionPending(ctx); err != nil {
+		return leads.Lead{}, err
+	}
 	return oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE id = ?1`, id)
 }
 
 // LeadByUser returns the user's lead.
 func (s *Store) LeadByUser(ctx context.Context, userID string) (leads.Lead, error) {
+	if err := s.provisionPending(ctx); err != nil {
+		return leads.Lead{}, err
+	}
 	return oneLead(ctx, s.read, `SELECT `+leadColumns+` FROM leads WHERE user_id = ?1`, userID)
 }
 

@@ -103,6 +103,9 @@ func (q *listQuery) search(text string) string {
 // with no rows needs a second statement to learn the total.
 func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
 	page := leads.LeadPage{Leads: []leads.Lead{}, Page: f.Page, Limit: f.Limit}
+	if err := s.provisionPending(ctx); err != nil {
+		return page, err
+	}
 	q := newListQuery(f)
 	n := len(q.args)
 	limit, offset := q.arg(f.Limit), q.arg(f.Offset())

@@ -69,9 +69,32 @@ func provisionSQL(c leads.Claims, now time.Time) (string, []any) {
 			OR phone IS NOT COALESCE(?4, phone))`, args
 }
 
-// ProvisionUser runs provisionSQL.
+// ProvisionUser runs provisionSQL on the writer, unless a read on the read
+// pool finds the record already holding every claim (the usual case), which
+// spares each signed-in request a turn of the one writer. A change that lands
+// between the read and the request's end is another request's, as it would
+// be a moment later.
 func (s *Store) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
+	var held bool
+	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1
+		AND full_name IS COALESCE(?2, full_name) AND email IS COALESCE(?3, email) AND phone IS COALESCE(?4, phone))`,
+		c.UserID, c.Name, c.Email, c.Phone).Scan(&held)
+	if err != nil {
+		return fmt.Errorf("sqlite: read user: %w", err)
+	}
+	if held {
+		return nil
+	}
 	return s.Update(ctx, func(ctx context.Context, tx leads.Tx) error { return tx.ProvisionUser(ctx, c, now) })
+}
+
+// provisionPending does the caller's provisioning that ctx carries
+// (leads.WithProvision), if it is still to be done, ahead of a read.
+func (s *Store) provisionPending(ctx context.Context) error {
+	if c, now, ok := leads.TakeProvision(ctx); ok {
+		return s.ProvisionUser(ctx, c, now)
+	}
+	return nil
 }
 
 // PutLocation creates or replaces a location.

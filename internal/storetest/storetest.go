@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"PutReferenceInvalid", testPutReferenceInvalid},
 		{"ListReference", testListReference},
 		{"ProvisionUser", testProvisionUser},
+		{"ReadsProvision", testReadsProvision},
 		{"Secret", testSecret},
 		{"Resave", testResave},
 		{"TimesAndJSON", testTimesAndJSON},
@@ -1173,6 +1174,62 @@ func testProvisionUser(t *testing.T, open Opener) {
 	if err := s.ProvisionUser(ctx, leads.Claims{UserID: "u2"}, at(0)); err != nil {
 		t.Errorf("no claims at all: %v", err)
 	}
+}
+
+// testReadsProvision: Lead, LeadByUser and ListLeads do the provisioning
+// their context carries (leads.WithProvision) before they read, found or
+// not, and take it so that it is done once.
+func testReadsProvision(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	user(t, s, "u1", nil)
+	l, _ := save(t, s, "u1", leads.SaveInput{}, at(0))
+	reads := []struct {
+		name string
+		read func(ctx context.Context) error
+	}{
+		{"Lead", func(ctx context.Context) error { _, err := s.Lead(ctx, l.ID); return err }},
+		{"Lead not found", func(ctx context.Context) error {
+			_, err := s.Lead(ctx, "00000000-0000-7000-8000-000000000000")
+			return ignore(err, leads.ErrLeadNotFound)
+		}},
+		{"LeadByUser", func(ctx context.Context) error { _, err := s.LeadByUser(ctx, "u1"); return err }},
+		{"LeadByUser not found", func(ctx context.Context) error {
+			_, err := s.LeadByUser(ctx, "nobody")
+			return ignore(err, leads.ErrLeadNotFound)
+		}},
+		{"ListLeads", func(ctx context.Context) error {
+			_, err := s.ListLeads(ctx, leads.ListFilter{Page: 1, Limit: 10})
+			return err
+		}},
+		{"ListLeads empty page", func(ctx context.Context) error {
+			_, err := s.ListLeads(ctx, leads.ListFilter{Page: 99, Limit: 10})
+			return err
+		}},
+	}
+	for i, r := range reads {
+		uid := fmt.Sprintf("reader-%d", i)
+		name, email := "Reader "+r.name, uid+"@example.com"
+		ctx := leads.WithProvision(ctx, leads.Claims{UserID: uid, Name: &name, Email: &email}, at(i))
+		if err := r.read(ctx); err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		if _, _, ok := leads.TakeProvision(ctx); ok {
+			t.Errorf("%s left the provisioning to be done", r.name)
+		}
+		got, _, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: uid}, leads.SaveInput{}, at(i))
+		if err != nil || got.FullName != name || got.Email != email {
+			t.Errorf("%s: the user's record after the read gives %q %q, %v; want %q %q", r.name, got.FullName, got.Email, err, name, email)
+		}
+	}
+}
+
+// ignore returns err unless it is target.
+func ignore(err, target error) error {
+	if errors.Is(err, target) {
+		return nil
+	}
+	return err
 }
 
 func testTimesAndJSON(t *testing.T, open Opener) {

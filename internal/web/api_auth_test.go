@@ -172,6 +172,19 @@ func TestJustInTimeUsers(t *testing.T) {
 		e.run(t, scenario{name: "the save sees the claims", req: request{method: "POST", path: "/leads/save-from-onboarding",
 			token: e.token("jit-1", auth.RoleStudent), body: `{}`},
 			status: http.StatusOK, want: []string{`"fullName":"Ada Obi-Okafor"`, `"email":"ada@example.com"`}})
+
+		// A read provisions its caller along with its statement; one refused
+		// before it reaches the store provisions all the same.
+		e.runAll(t, []scenario{
+			{name: "a refused read", req: request{method: "GET", path: "/leads?step=9", token: e.token("jit-2", auth.RoleStaff, "Bola Ade", "bola@example.com")},
+				status: http.StatusBadRequest, want: []string{`"step"`}},
+			{name: "has created the record", req: request{method: "POST", path: "/leads/save-from-onboarding", token: e.token("jit-2", auth.RoleStudent), body: `{}`},
+				status: http.StatusCreated, want: []string{`"fullName":"Bola Ade"`, `"email":"bola@example.com"`}},
+			{name: "a read of another's lead, forbidden", req: request{method: "GET", path: "/leads/user/jit-1", token: e.token("jit-3", auth.RoleStudent, "Chi Eze", "chi@example.com")},
+				status: http.StatusForbidden},
+			{name: "has created the record too", req: request{method: "POST", path: "/leads/save-from-onboarding", token: e.token("jit-3", auth.RoleStudent), body: `{}`},
+				status: http.StatusCreated, want: []string{`"fullName":"Chi Eze"`}},
+		})
 	})
 }
 
