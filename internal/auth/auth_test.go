@@ -323,3 +323,57 @@ func TestVerifyClaimRules(t *testing.T) {
 		t.Errorf("invalid UTF-8 in a claim: %v, want a ClaimError naming name", err)
 	}
 }
+
+// TestVerifiedTokensRemembered: a token that passed is answered from memory
+// until its exp (with the leeway) and for at most verifiedFor; a changed key
+// is honoured from then on; a token that failed is checked again each time.
+func TestVerifiedTokensRemembered(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	clock := t0
+	v := NewVerifier(testSecret)
+	v.now = func() time.Time { return clock }
+	long, err := Mint(testSecret, Principal{UserID: "u1", Role: RoleStaff}, time.Hour, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := Mint(testSecret, Principal{UserID: "u2"}, 20*time.Second, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := Mint([]byte("another-secret-of-reasonable-length-0123"), Principal{UserID: "u3"}, time.Hour, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{long, short} {
+		if p, err := v.Verify(tok); err != nil || p.UserID == "" {
+			t.Fatalf("fresh token refused: %+v, %v", p, err)
+		}
+	}
+	v.secret = []byte("the-key-was-rotated-to-this-one-0123456789") // the next full check fails
+	steps := []struct {
+		at     time.Duration
+		token  string
+		wantOK bool
+	}{
+		{30 * time.Second, long, true},               // remembered: the old key is not asked
+		{24 * time.Second, short, true},              // exp + leeway not passed yet
+		{26 * time.Second, short, false},             // past exp + leeway
+		{verifiedFor + time.Second, long, false},     // checked again, against the new key
+		{verifiedFor + 2*time.Second, forged, false}, // never passed
+		{verifiedFor + 3*time.Second, forged, false},
+	}
+	for _, s := range steps {
+		clock = t0.Add(s.at)
+		p, err := v.Verify(s.token)
+		if (err == nil) != s.wantOK {
+			t.Errorf("at +%v: Verify = %+v, %v; want ok %v", s.at, p, err, s.wantOK)
+		}
+		if s.wantOK && p.UserID == "" {
+			t.Errorf("at +%v: no caller", s.at)
+		}
+	}
+	v.secret = testSecret
+	if p, err := v.Verify(long); err != nil || p.UserID != "u1" || p.Role != RoleStaff {
+		t.Errorf("after the key came back: %+v, %v", p, err)
+	}
+}

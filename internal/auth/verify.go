@@ -11,6 +11,7 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/leads/leads/internal/leads"
 )
@@ -22,6 +23,35 @@ type Verifier struct {
 	// jwks, when set, resolves RS256/ES256 keys by kid (see NewVerifierWithJWKS).
 	jwks   jwt.Keyfunc
 	parser *jwt.Parser
+	// verified remembers tokens that passed, so that a caller's next requests
+	// with the same token (a browser sends it with each) skip the signature,
+	// the JSON of the claims and their rules. Only successes are kept, each
+	// until its exp (with the parser's leeway) and for at most verifiedFor, so
+	// a key dropped from the JWK Set stops being honoured within that time. A
+	// token verifies alike in every instance: with several, this is never wrong.
+	verified *lru.Cache[string, verifiedToken]
+	now      func() time.Time
+}
+
+// verifiedToken is a token that passed: its caller, and until when that holds.
+type verifiedToken struct {
+	p     Principal
+	until time.Time // the earlier of exp + leeway and verifiedFor after the check
+}
+
+const (
+	verifiedFor    = time.Minute
+	verifiedTokens = 4096 // about 2 MiB of tokens and callers at most
+)
+
+func newVerifier(secret []byte, jwks jwt.Keyfunc, methods []string) *Verifier {
+	cache, err := lru.New[string, verifiedToken](verifiedTokens)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	v := &Verifier{secret: secret, jwks: jwks, verified: cache, now: time.Now}
+	v.parser = newParser(methods, func() time.Time { return v.now() })
+	return v
 }
 
 // leeway tolerates small clock differences between the token's issuer and us.
@@ -29,7 +59,7 @@ const leeway = 5 * time.Second
 
 // NewVerifier accepts HS256 tokens signed with secret.
 func NewVerifier(secret []byte) *Verifier {
-	return &Verifier{secret: secret, parser: newParser([]string{"HS256"})}
+	return newVerifier(secret, nil, []string{"HS256"})
 }
 
 // NewVerifierWithJWKS accepts RS256 and ES256 tokens whose key (by kid) is in the
@@ -53,14 +83,15 @@ func NewVerifierWithJWKS(ctx context.Context, secret []byte, jwksURL string) (*V
 	if len(secret) > 0 {
 		methods = append(methods, "HS256")
 	}
-	return &Verifier{secret: secret, jwks: kf.Keyfunc, parser: newParser(methods)}, nil
+	return newVerifier(secret, kf.Keyfunc, methods), nil
 }
 
-func newParser(methods []string) *jwt.Parser {
+func newParser(methods []string, now func() time.Time) *jwt.Parser {
 	return jwt.NewParser(
 		jwt.WithValidMethods(methods),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(now),
 	)
 }
 
@@ -75,21 +106,42 @@ func (e *ClaimError) Error() string { return "token claim " + e.Claim + " " + e.
 // Verify returns the caller a token names, or ErrInvalidToken, or a
 // *ClaimError naming the claim at fault.
 func (v *Verifier) Verify(token string) (Principal, error) {
+	now := v.now()
+	if t, ok := v.verified.Get(token); ok {
+		if !now.After(t.until) {
+			return t.p, nil
+		}
+		v.verified.Remove(token)
+	}
+	p, exp, err := v.verify(token)
+	if err != nil {
+		return Principal{}, err
+	}
+	until := now.Add(verifiedFor)
+	if e := exp.Add(leeway); e.Before(until) {
+		until = e
+	}
+	v.verified.Add(token, verifiedToken{p: p, until: until})
+	return p, nil
+}
+
+// verify checks a token in full, and returns its caller and its exp.
+func (v *Verifier) verify(token string) (Principal, time.Time, error) {
 	var c claims
 	if _, err := v.parser.ParseWithClaims(token, &c, v.key); err != nil {
-		return Principal{}, ErrInvalidToken
+		return Principal{}, time.Time{}, ErrInvalidToken
 	}
 	if err := checkClaims(token, c); err != nil {
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
 	role := Role(c.Role)
 	if c.Role == "" {
 		role = RoleStudent
 	}
 	if role.rank() == 0 {
-		return Principal{}, ErrInvalidToken
+		return Principal{}, time.Time{}, ErrInvalidToken
 	}
-	return Principal{UserID: c.Subject, Role: role, Name: c.Name, Email: c.Email, Phone: c.Phone}, nil
+	return Principal{UserID: c.Subject, Role: role, Name: c.Name, Email: c.Email, Phone: c.Phone}, c.ExpiresAt.Time, nil
 }
 
 // checkClaims holds a verified token's claims to the rules: the payload's

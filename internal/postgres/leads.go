@@ -38,19 +38,41 @@ func leadValues(l leads.Lead) []any {
 // scanLead reads one row of leadColumns, after the extra leading columns of
 // first (if any).
 func scanLead(row pgx.Row, first ...any) (leads.Lead, error) {
-	var l leads.Lead
-	var how *string
-	dest := append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
+	return newLeadScanner(first...).scan(row)
+}
+
+// leadScanner reads rows of leadColumns (after the extra leading columns of
+// first) through destinations it holds, so that a list or an export sets
+// them up once rather than for each row.
+type leadScanner struct {
+	l    leads.Lead
+	how  *string
+	dest []any
+}
+
+func newLeadScanner(first ...any) *leadScanner {
+	sc := &leadScanner{}
+	l := &sc.l
+	sc.dest = append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
 		&l.TrainingLocationName, &l.CenterID, &l.CenterName, &l.StudentAddress, &l.CourseID, &l.CourseName,
 		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
 		&l.OnboardingStep, &l.LastSavedAt, &l.Status, &l.Source, &l.Notes, &l.ContactedAt,
 		&l.ContactedBy, &l.ConvertedAt, &l.ConvertedToStudentID, &l.CreatedAt, &l.UpdatedAt,
-		&l.PaymentPlan, &l.AssignedTo, &l.AssignedAt, &how, &l.StepReached, &l.UnsubscribedAt)
-	if err := row.Scan(dest...); err != nil {
+		&l.PaymentPlan, &l.AssignedTo, &l.AssignedAt, &sc.how, &l.StepReached, &l.UnsubscribedAt)
+	return sc
+}
+
+// scan reads the next row. Each row starts from a zero Lead: pgx scans a
+// value into the pointer a field already holds, which would share it with
+// the lead of the row before.
+func (sc *leadScanner) scan(row pgx.Row) (leads.Lead, error) {
+	sc.l, sc.how = leads.Lead{}, nil
+	if err := row.Scan(sc.dest...); err != nil {
 		return leads.Lead{}, err
 	}
-	if how != nil {
-		l.AssignedHow = *how
+	l := sc.l
+	if sc.how != nil {
+		l.AssignedHow = *sc.how
 	}
 	utc(&l.LastSavedAt, &l.CreatedAt, &l.UpdatedAt)
 	utc(l.ContactedAt, l.ConvertedAt, l.AssignedAt, l.UnsubscribedAt)

@@ -98,14 +98,15 @@ func (q *listQuery) search(text string) string {
 // total, so page and total come from one statement (one snapshot); only a page
 // with no rows needs a second statement to learn the total.
 func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
-	page := leads.LeadPage{Leads: []leads.Lead{}, Page: f.Page, Limit: f.Limit}
+	page := leads.LeadPage{Leads: make([]leads.Lead, 0, min(f.Limit, leads.MaxLimit)), Page: f.Page, Limit: f.Limit}
 	q := newListQuery(f)
 	n := len(q.args)
 	limit, offset := q.arg(f.Limit), q.arg(f.Offset())
 	var total int64 = -1
 	err := s.query(ctx, func(rows pgx.Rows) error {
+		sc := newLeadScanner(&total)
 		for rows.Next() {
-			l, err := scanLead(rows, &total)
+			l, err := sc.scan(rows)
 			if err != nil {
 				return err
 			}
@@ -133,8 +134,9 @@ func (s *Store) ExportLeads(ctx context.Context, f leads.ListFilter, fn func(lea
 		return fmt.Errorf("postgres: export leads: %w", err)
 	}
 	defer rows.Close()
+	sc := newLeadScanner()
 	for rows.Next() {
-		l, err := scanLead(rows)
+		l, err := sc.scan(rows)
 		if err != nil {
 			return fmt.Errorf("postgres: export leads: %w", err)
 		}

@@ -39,19 +39,40 @@ type scanner interface{ Scan(dest ...any) error }
 // scanLead reads one row of leadColumns, after the extra leading columns of
 // first (if any).
 func scanLead(row scanner, first ...any) (leads.Lead, error) {
-	var l leads.Lead
-	var how *string
-	dest := append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
+	return newLeadScanner(first...).scan(row)
+}
+
+// leadScanner reads rows of leadColumns (after the extra leading columns of
+// first) through destinations it holds, so that a list or an export sets
+// them up once rather than for each row.
+type leadScanner struct {
+	l    leads.Lead
+	how  *string
+	dest []any
+}
+
+func newLeadScanner(first ...any) *leadScanner {
+	sc := &leadScanner{}
+	l := &sc.l
+	sc.dest = append(first, &l.ID, &l.UserID, &l.FullName, &l.Email, &l.Phone, &l.TrainingLocation,
 		&l.TrainingLocationName, &l.CenterID, &l.CenterName, &l.StudentAddress, &l.CourseID, &l.CourseName,
 		&l.HasGuardian, &l.GuardianName, &l.GuardianPhone, &l.GuardianEmail, &l.GuardianAddress,
 		&l.OnboardingStep, scanTime{&l.LastSavedAt}, &l.Status, &l.Source, &l.Notes, scanOptTime{&l.ContactedAt},
 		&l.ContactedBy, scanOptTime{&l.ConvertedAt}, &l.ConvertedToStudentID, scanTime{&l.CreatedAt}, scanTime{&l.UpdatedAt},
-		&l.PaymentPlan, &l.AssignedTo, scanOptTime{&l.AssignedAt}, &how, &l.StepReached, scanOptTime{&l.UnsubscribedAt})
-	if err := row.Scan(dest...); err != nil {
+		&l.PaymentPlan, &l.AssignedTo, scanOptTime{&l.AssignedAt}, &sc.how, &l.StepReached, scanOptTime{&l.UnsubscribedAt})
+	return sc
+}
+
+// scan reads the next row, from a zero Lead each time so that no pointer a
+// field holds is shared with the lead of the row before.
+func (sc *leadScanner) scan(row scanner) (leads.Lead, error) {
+	sc.l, sc.how = leads.Lead{}, nil
+	if err := row.Scan(sc.dest...); err != nil {
 		return leads.Lead{}, err
 	}
-	if how != nil {
-		l.AssignedHow = *how
+	l := sc.l
+	if sc.how != nil {
+		l.AssignedHow = *sc.how
 	}
 	return l, nil
 }

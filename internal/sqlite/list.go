@@ -102,7 +102,7 @@ func (q *listQuery) search(text string) string {
 // total, so page and total come from one statement (one snapshot); only a page
 // with no rows needs a second statement to learn the total.
 func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
-	page := leads.LeadPage{Leads: []leads.Lead{}, Page: f.Page, Limit: f.Limit}
+	page := leads.LeadPage{Leads: make([]leads.Lead, 0, min(f.Limit, leads.MaxLimit)), Page: f.Page, Limit: f.Limit}
 	if err := s.provisionPending(ctx); err != nil {
 		return page, err
 	}
@@ -116,8 +116,9 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	}
 	defer rows.Close()
 	var total int64 = -1
+	sc := newLeadScanner(&total)
 	for rows.Next() {
-		l, err := scanLead(rows, &total)
+		l, err := sc.scan(rows)
 		if err != nil {
 			return page, fmt.Errorf("sqlite: list leads: %w", err)
 		}
@@ -143,8 +144,9 @@ func (s *Store) ExportLeads(ctx context.Context, f leads.ListFilter, fn func(lea
 		return fmt.Errorf("sqlite: export leads: %w", err)
 	}
 	defer rows.Close()
+	sc := newLeadScanner()
 	for rows.Next() {
-		l, err := scanLead(rows)
+		l, err := sc.scan(rows)
 		if err != nil {
 			return fmt.Errorf("sqlite: export leads: %w", err)
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,17 +14,26 @@ const maxBodyBytes = 64 << 10
 
 // writeJSON answers v as JSON with the given status.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	raw, err := json.Marshal(v)
-	if err != nil {
+	buf := s.jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // a huge answer's buffer is not kept
+			buf.Reset()
+			s.jsonBuffers.Put(buf)
+		}
+	}()
+	// Encode is Marshal (HTML escaped too) plus a newline, into a buffer
+	// that outlives the request: no copy of the answer per request.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Only a programming error (an unencodable type) gets here.
 		s.log.Error("encode response", slog.String("error", err.Error()))
-		raw = []byte(`{"success":false,"statusCode":500,"error":"Internal Server Error","message":"Internal server error"}`)
+		buf.Reset()
+		buf.WriteString(`{"success":false,"statusCode":500,"error":"Internal Server Error","message":"Internal server error"}` + "\n")
 		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(raw, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // readBody reads the whole request body, at most maxBodyBytes; a larger body is
