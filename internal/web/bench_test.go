@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,8 +17,9 @@ import (
 // BenchmarkRequestPaths measures the service's own cost per request on the
 // paths the load runs drive, through the whole handler (token, JSON, the
 // store on a real database) but without a network: ns/op is the request's
-// latency with one client, and allocs/op and B/op what the Go side
-// allocates. The speed issue tracks these (docs/benchmarks.md).
+// latency with one client, cpu-µs/op the process's CPU time per request
+// (processCPU), and allocs/op and B/op what the Go side allocates. The speed
+// issue tracks these (docs/benchmarks.md).
 //
 //	go test -run XXX -bench RequestPaths -benchmem ./internal/web/
 func BenchmarkRequestPaths(b *testing.B) {
@@ -74,13 +76,27 @@ func BenchmarkRequestPaths(b *testing.B) {
 			for _, p := range paths {
 				b.Run(p.name, func(b *testing.B) {
 					b.ReportAllocs()
+					cpu0 := processCPU(b)
 					for b.Loop() {
 						if code := send(p.method, p.path, p.token, p.body); code != p.want {
 							b.Fatalf("%s %s: %d, want %d", p.method, p.path, code, p.want)
 						}
 					}
+					b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 				})
 			}
 		})
 	}
+}
+
+// processCPU is the CPU time this process has used, user and system: with
+// PostgreSQL that is the service's own cost of a request (the database is
+// another process), with SQLite the service and its database together. It
+// does not depend on how long the request waited, as ns/op does.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+
+	"github.com/leads/leads/internal/leads"
 )
 
 // maxBodyBytes bounds every request body (the contract's 64 KiB).
@@ -21,9 +24,11 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 			s.jsonBuffers.Put(buf)
 		}
 	}()
-	// Encode is Marshal (HTML escaped too) plus a newline, into a buffer
-	// that outlives the request: no copy of the answer per request.
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	if b, ok := appendJSON(buf.AvailableBuffer(), v); ok {
+		buf.Write(append(b, '\n'))
+	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
+		// Encode is Marshal (HTML escaped too) plus a newline, into a buffer
+		// that outlives the request: no copy of the answer per request.
 		// Only a programming error (an unencodable type) gets here.
 		s.log.Error("encode response", slog.String("error", err.Error()))
 		buf.Reset()
@@ -34,6 +39,41 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// appendJSON appends the answers the load is made of (a lead, a page of
+// leads, a save's answer without warnings) as encoding/json would encode
+// them, through leads' AppendJSON, with no reflection; false for any other.
+func appendJSON(b []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case success:
+		mark := len(b)
+		b = strconv.AppendBool(append(b, `{"success":`...), v.Success)
+		if v.Message != "" {
+			b = leads.AppendJSONString(append(b, `,"message":`...), v.Message)
+		}
+		b = append(b, `,"data":`...)
+		switch d := v.Data.(type) {
+		case leads.Lead:
+			b = d.AppendJSON(b)
+		case *leads.Lead:
+			b = d.AppendJSON(b)
+		case leads.LeadPage:
+			b = d.AppendJSON(b)
+		default:
+			return b[:mark], false
+		}
+		return append(b, '}'), true
+	case saveResponse:
+		if len(v.Warnings) > 0 {
+			return b, false
+		}
+		b = strconv.AppendBool(append(b, `{"success":`...), v.Success)
+		b = leads.AppendJSONString(append(b, `,"message":`...), v.Message)
+		b = v.Data.AppendJSON(append(b, `,"data":`...))
+		return append(b, '}'), true
+	}
+	return b, false
 }
 
 // readBody reads the whole request body, at most maxBodyBytes; a larger body is
