@@ -41,7 +41,7 @@ type verifiedToken struct {
 
 const (
 	verifiedFor    = time.Minute
-	verifiedTokens = 4096 // about 2 MiB of tokens and callers at most
+	verifiedTokens = 1024 // well under 1 MiB of tokens and callers
 )
 
 func newVerifier(secret []byte, jwks jwt.Keyfunc, methods []string) *Verifier {

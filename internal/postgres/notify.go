@@ -65,10 +65,11 @@ func (s *Store) StartJobs(ctx context.Context, workers *river.Workers, periodic 
 
 // Enqueue inserts the jobs in the transaction.
 func (t *tx) Enqueue(ctx context.Context, jobs ...leads.Job) error {
-	if err := t.flush(ctx); err != nil { // River writes on the transaction itself
+	tx, err := t.begun(ctx) // River writes on the transaction itself
+	if err != nil {
 		return err
 	}
-	if _, err := t.s.inserter.InsertManyTx(ctx, t.tx, queue.InsertParams(jobs)); err != nil {
+	if _, err := t.s.inserter.InsertManyTx(ctx, tx, queue.InsertParams(jobs)); err != nil {
 		return fmt.Errorf("postgres: queue jobs: %w", err)
 	}
 	return nil

@@ -14,7 +14,8 @@ import (
 // statement, or before its commit. Statements keep their order, so every
 // read sees the writes before it; a queued write that fails fails the
 // statement it went with, and the transaction rolls back. This saves a round
-// trip for each queued write.
+// trip for each queued write. BEGIN goes the same way, with the first
+// statement (pgx.Batch.BeginTx): one more round trip saved.
 
 // queued are the writes of a transaction not sent yet, with what each does,
 // for errors.
@@ -32,7 +33,8 @@ func (t *tx) queue(what, sql string, args ...any) {
 // db is the transaction's statements, sent after the queued writes.
 func (t *tx) db() pipe { return pipe{t} }
 
-// flush sends the queued writes, if any.
+// flush sends the queued writes, if any (and BEGIN with them if it has not
+// gone yet).
 func (t *tx) flush(ctx context.Context) error {
 	if t.pending.batch.Len() == 0 {
 		return nil
@@ -42,6 +44,19 @@ func (t *tx) flush(ctx context.Context) error {
 		return err
 	}
 	return br.Close()
+}
+
+// begun returns the transaction, begun and with every queued write sent, for
+// what writes on it directly (River's insert of jobs).
+func (t *tx) begun(ctx context.Context) (pgx.Tx, error) {
+	if t.tx != nil && t.pending.batch.Len() == 0 {
+		return t.tx, nil
+	}
+	br, err := t.db().send(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return t.tx, br.Close()
 }
 
 // pipe runs a statement of t after its queued writes, in one round trip.
@@ -56,7 +71,20 @@ func (p pipe) send(ctx context.Context, sql string, args ...any) (pgx.BatchResul
 	if sql != "" {
 		b.Queue(sql, args...)
 	}
-	br := p.t.tx.SendBatch(ctx, b)
+	var br pgx.BatchResults
+	if p.t.tx == nil {
+		begin := &pgx.Batch{}
+		begin.BeginTx(pgx.TxOptions{})
+		begin.QueuedQueries = append(begin.QueuedQueries, b.QueuedQueries...)
+		br = p.t.conn.SendBatch(ctx, begin)
+		p.t.tx = br.Tx() // to be rolled back if what follows fails
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("postgres: begin: %w", err)
+		}
+	} else {
+		br = p.t.tx.SendBatch(ctx, b)
+	}
 	for _, w := range what {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
@@ -67,7 +95,7 @@ func (p pipe) send(ctx context.Context, sql string, args ...any) (pgx.BatchResul
 }
 
 func (p pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if p.t.pending.batch.Len() == 0 {
+	if p.t.tx != nil && p.t.pending.batch.Len() == 0 {
 		return p.t.tx.Exec(ctx, sql, args...)
 	}
 	br, err := p.send(ctx, sql, args...)
@@ -82,7 +110,7 @@ func (p pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.Command
 }
 
 func (p pipe) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if p.t.pending.batch.Len() == 0 {
+	if p.t.tx != nil && p.t.pending.batch.Len() == 0 {
 		return p.t.tx.QueryRow(ctx, sql, args...)
 	}
 	br, err := p.send(ctx, sql, args...)
@@ -93,7 +121,7 @@ func (p pipe) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 }
 
 func (p pipe) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if p.t.pending.batch.Len() == 0 {
+	if p.t.tx != nil && p.t.pending.batch.Len() == 0 {
 		return p.t.tx.Query(ctx, sql, args...)
 	}
 	br, err := p.send(ctx, sql, args...)
