@@ -5,6 +5,7 @@
 #
 #   scripts/load.sh                  # N=200000 leads, 32 clients, 15 s phases
 #   N=20000 DURATION=5s scripts/load.sh
+#   PROFILES=/tmp/profiles scripts/load.sh   # and a CPU profile of each phase
 #
 # Needs go, pgbench, createdb/dropdb and a PostgreSQL on 127.0.0.1:5432 that
 # trusts user postgres; for the two-instance phases (SCALEOUT=0 skips them)
@@ -21,6 +22,10 @@ DURATION=${DURATION:-15s}
 # SCALEOUT=1: also two instances on one database, directly and through
 # PgBouncer in transaction mode.
 SCALEOUT=${SCALEOUT:-1}
+# PROFILES=DIR: keep a CPU profile of the service during each phase of the
+# single-instance configurations there (LABEL-PHASE.pprof, read with go tool
+# pprof); profiling costs a few percent, so runs for the figures leave it out.
+PROFILES=${PROFILES:-}
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
 PGUSER=${PGUSER:-postgres}
@@ -92,8 +97,13 @@ trap 'exit 130' INT TERM
 # start_server NAME DATABASE_URL [DIRECT_URL]: starts the service on a free
 # port of 127.0.0.1 and sets server_pid and server_url.
 start_server() {
-	local name=$1 url=$2 direct=${3:-} i
-	LEADS_DATABASE_DIRECT_URL=$direct "$work/leads" serve --addr 127.0.0.1:0 --database-url "$url" >"$work/$name.out" 2>"$work/$name.log" &
+	local name=$1 url=$2 direct=${3:-} i pprof=()
+	server_pprof=
+	if [[ -n $PROFILES && -z $direct ]]; then
+		server_pprof=127.0.0.1:$(free_port)
+		pprof=(--pprof-addr "$server_pprof")
+	fi
+	LEADS_DATABASE_DIRECT_URL=$direct "$work/leads" serve --addr 127.0.0.1:0 --database-url "$url" "${pprof[@]}" >"$work/$name.out" 2>"$work/$name.log" &
 	server_pid=$!
 	servers+=("$server_pid")
 	for ((i = 0; i < 300; i++)); do
@@ -106,6 +116,9 @@ start_server() {
 	tail -5 "$work/$name.log" >&2
 	return 1
 }
+
+# free_port: a free TCP port of 127.0.0.1.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # stop PID: stops a server this script started and forgets it.
 stop() {
@@ -133,11 +146,18 @@ hz=$(getconf CLK_TCK)
 # machine's busy time (the rest is PostgreSQL, the load generator and
 # whatever else runs on the machine).
 phase() {
-	local label=$1 ph=$2 s0 s1 m0 m1
+	local label=$1 ph=$2 s0 s1 m0 m1 prof=
 	shift 2
+	if [[ -n $server_pprof ]]; then
+		# The phase's middle: from a second in to a second before its end.
+		(sleep 1 && curl -sf -o "$PROFILES/$label-$ph.pprof" \
+			"http://$server_pprof/debug/pprof/profile?seconds=$((${DURATION%s} - 2))") &
+		prof=$!
+	fi
 	s0=$(proc_cpu "$server_pid")
 	m0=$(machine_cpu)
 	"$work/loadgen" -url "$server_url" -label "$label" -phase "$ph" -clients "$CLIENTS" "$@" | tee -a "$results"
+	[[ -z $prof ]] || wait "$prof" || log "no profile of $label $ph"
 	s1=$(proc_cpu "$server_pid")
 	m1=$(machine_cpu)
 	echo "rss label=$label phase=$ph peak_mib=$(peak "$server_pid")" | tee -a "$results"
@@ -169,7 +189,7 @@ timed_phases() {
 # when this script runs as root (PgBouncer refuses root).
 start_bouncer() {
 	local port i dir=$work/pgbouncer
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	mkdir -p "$dir"
 	chmod 755 "$work" "$dir"
 	printf '"%s" ""\n' "$PGUSER" >"$dir/users.txt"
@@ -326,6 +346,11 @@ log "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /pr
 log "$(go version); $(psql -tAc 'SELECT version()' postgres | cut -d, -f1)"
 need=(go pgbench createdb dropdb psql)
 ((SCALEOUT)) && need+=(python3)
+if [[ -n $PROFILES ]]; then
+	need+=(python3 curl)
+	[[ $DURATION =~ ^[0-9]+s$ ]] && ((${DURATION%s} >= 4)) || { log "PROFILES needs DURATION in seconds, 4s or more"; exit 1; }
+	mkdir -p "$PROFILES" && PROFILES=$(cd "$PROFILES" && pwd)
+fi
 for c in "${need[@]}"; do
 	command -v "$c" >/dev/null || { log "$c is missing"; exit 1; }
 done

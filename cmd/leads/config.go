@@ -61,6 +61,9 @@ type Config struct {
 	// TrustedProxies are addresses or CIDRs, comma-separated, whose
 	// X-Forwarded-For names the client (LEADS_TRUSTED_PROXIES).
 	TrustedProxies string
+	// PprofAddr, a loopback address, serves Go's profiles (net/http/pprof)
+	// for operators; empty: none (LEADS_PPROF_ADDR, --pprof-addr).
+	PprofAddr string
 }
 
 // The defaults of the contract.
@@ -89,6 +92,7 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		{"LEADS_PUBLIC_URL", &c.PublicURL},
 		{"LEADS_TRUSTED_ORIGINS", &c.TrustedOrigins},
 		{"LEADS_TRUSTED_PROXIES", &c.TrustedProxies},
+		{"LEADS_PPROF_ADDR", &c.PprofAddr},
 	} {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			*v.dst = s
@@ -246,6 +250,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, which int) {
 		fs.Var(rateLimitFlag{&c.RateLimit}, "rate-limit", "requests a caller may send: RATE/s,BURST, or off (LEADS_RATE_LIMIT)")
 		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "proxies, as addresses or CIDRs, whose X-Forwarded-For names the client (LEADS_TRUSTED_PROXIES)")
 		fs.StringVar(&c.TrustedOrigins, "trusted-origins", c.TrustedOrigins, "origins, comma-separated, whose pages may change data with the cookie (LEADS_TRUSTED_ORIGINS)")
+		fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "a loopback `address` to serve Go's profiles on (/debug/pprof/), for operators (LEADS_PPROF_ADDR)")
 	}
 }
 
@@ -276,6 +281,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("trusted_origins", c.TrustedOrigins),
 		slog.String("rate_limit", rateLimitFlag{&c.RateLimit}.String()),
 		slog.String("trusted_proxies", c.TrustedProxies),
+		slog.String("pprof_addr", c.PprofAddr),
 	)
 }
 

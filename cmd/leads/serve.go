@@ -98,6 +98,13 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if cfg.PprofAddr != "" {
+		_, stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stopPprof()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

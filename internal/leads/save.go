@@ -284,7 +284,13 @@ func (p *parser) str(obj map[string]json.RawMessage, path, key string, max int) 
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if plain := len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0; plain {
+		// A valid string literal (the body was decoded whole) with no
+		// escape: its text is what lies between the quotes, and the body's
+		// text was checked already (CheckJSONText), so this is what
+		// Unmarshal would give, without a second pass over it.
+		s = string(raw[1 : len(raw)-1])
+	} else if err := json.Unmarshal(raw, &s); err != nil {
 		p.fail(path, "must be a string")
 		return nil
 	}
@@ -305,7 +311,11 @@ func (p *parser) boolean(obj map[string]json.RawMessage, path, key string) *bool
 		return nil
 	}
 	var b bool
-	if err := json.Unmarshal(raw, &b); err != nil {
+	switch string(bytes.TrimSpace(raw)) {
+	case "true":
+		b = true
+	case "false":
+	default:
 		p.fail(path, "must be a boolean")
 		return nil
 	}

@@ -125,3 +125,51 @@ func TestValidEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestParseOnboardingTextAndBooleans: strings with and without escapes, and
+// booleans, read the same whatever the spacing around them.
+func TestParseOnboardingTextAndBooleans(t *testing.T) {
+	tests := []struct {
+		body         string
+		address      string
+		guardian     *bool
+		wantErrField string
+	}{
+		{`{"profile":{"studentAddress":"12 Road","hasGuardian":true}}`, "12 Road", ptr(true), ""},
+		{`{ "profile" : { "studentAddress" :  "  12 Road  " , "hasGuardian" :  false  } }`, "12 Road", ptr(false), ""},
+		{`{"profile":{"studentAddress":"Quote \" and \\ back\\slash \u00e9 \ud83d\ude00 \n"}}`, "Quote \" and \\ back\\slash é 😀", nil, ""},
+		{`{"profile":{"studentAddress":"Ọlá <b>&amp;</b>"}}`, "Ọlá <b>&amp;</b>", nil, ""},
+		{`{"profile":{"studentAddress":"\t"}}`, "", nil, ""},
+		{`{"profile":{"hasGuardian":"true"}}`, "", nil, "profile.hasGuardian"},
+		{`{"profile":{"hasGuardian":1}}`, "", nil, "profile.hasGuardian"},
+		{`{"profile":{"studentAddress":12}}`, "", nil, "profile.studentAddress"},
+		{`{"profile":{"studentAddress":["a"]}}`, "", nil, "profile.studentAddress"},
+	}
+	for _, tt := range tests {
+		in, err := ParseOnboarding([]byte(tt.body))
+		if tt.wantErrField != "" {
+			var e *Error
+			if !errors.As(err, &e) || len(e.Fields) == 0 || e.Fields[0].Field != tt.wantErrField {
+				t.Errorf("%s: error %v, want one naming %s", tt.body, err, tt.wantErrField)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.body, err)
+			continue
+		}
+		if got := valueOr(in.StudentAddress); got != tt.address {
+			t.Errorf("%s: address %q, want %q", tt.body, got, tt.address)
+		}
+		if (in.HasGuardian == nil) != (tt.guardian == nil) || (in.HasGuardian != nil && *in.HasGuardian != *tt.guardian) {
+			t.Errorf("%s: hasGuardian %v, want %v", tt.body, in.HasGuardian, tt.guardian)
+		}
+	}
+}
+
+func valueOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

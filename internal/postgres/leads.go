@@ -53,7 +53,7 @@ type leadScanner struct {
 	id, userID, fullName, email, status, source string
 	hasGuardian                                 bool
 	onboardingStep, stepReached                 int32
-	text                                        [18]pgtype.Text       // the nullable texts, in optText's order
+	text                                        [18]pgtype.Text       // the nullable texts, in leadColumns order
 	times                                       [7]pgtype.Timestamptz // lastSavedAt, createdAt, updatedAt, then the nullable ones
 	dest                                        []any
 }
