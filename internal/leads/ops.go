@@ -2,7 +2,6 @@ package leads
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -33,19 +32,7 @@ func SaveFromOnboarding(ctx context.Context, st Store, c Claims, in SaveInput, n
 				return err
 			}
 		}
-		user, err := tx.LockUser(ctx, c.UserID)
-		if err != nil {
-			return err
-		}
-		var stored *Lead
-		cur, err := tx.LockLeadOfUser(ctx, c.UserID)
-		switch {
-		case err == nil:
-			stored = &cur
-		case !errors.Is(err, ErrLeadNotFound):
-			return err
-		}
-		refs, err := tx.References(ctx, in.TrainingLocation, in.CenterID, in.CourseID)
+		user, stored, refs, err := tx.LockForSave(ctx, c.UserID, in.TrainingLocation, in.CenterID, in.CourseID)
 		if err != nil {
 			return err
 		}

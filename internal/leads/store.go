@@ -113,16 +113,16 @@ type Tx interface {
 	// ProvisionUser is Store.ProvisionUser inside the transaction, so a save
 	// provisions its user in the same round of statements.
 	ProvisionUser(ctx context.Context, c Claims, now time.Time) error
-	// LockUser returns the user's record, or ErrUserNotFound. Holding the
-	// user's lock serialises the saves of one user, so "is there a lead yet?"
-	// has one answer at a time.
-	LockUser(ctx context.Context, id string) (User, error)
+	// LockForSave reads what a save decides on, in one go: the user's record
+	// (or ErrUserNotFound), the user's lead (nil when there is none), and the
+	// rows the save's reference ids name (nil ids, and ids with no row, give
+	// nil). It locks the record and the lead: holding the user's lock
+	// serialises the saves of one user, so "is there a lead yet?" has one
+	// answer at a time.
+	LockForSave(ctx context.Context, userID string, locationID, centerID, courseID *string) (User, *Lead, References, error)
 	// LockLead and LockLeadOfUser return a lead, or ErrLeadNotFound.
 	LockLead(ctx context.Context, id string) (Lead, error)
 	LockLeadOfUser(ctx context.Context, userID string) (Lead, error)
-	// References returns the rows that a save's reference ids name (nil ids,
-	// and ids with no row, give nil).
-	References(ctx context.Context, locationID, centerID, courseID *string) (References, error)
 	// InsertLead stores a new lead and returns it with its new id.
 	InsertLead(ctx context.Context, l Lead) (Lead, error)
 	// UpdateLead stores every field of an existing lead.

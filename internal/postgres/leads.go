@@ -251,20 +251,6 @@ func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) e
 	return nil
 }
 
-// LockUser reads and locks the user's record.
-func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
-	u := leads.User{ID: id}
-	err := t.db().QueryRow(ctx, `SELECT full_name, email, phone FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).
-		Scan(&u.FullName, &u.Email, &u.Phone)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return leads.User{}, leads.ErrUserNotFound
-	}
-	if err != nil {
-		return leads.User{}, fmt.Errorf("postgres: read user: %w", err)
-	}
-	return u, nil
-}
-
 // LockLead reads and locks a lead by id.
 func (t *tx) LockLead(ctx context.Context, id string) (leads.Lead, error) {
 	return oneLead(ctx, t.db(), `SELECT `+leadColumns+` FROM leads WHERE id = $1 FOR NO KEY UPDATE`, id)
@@ -275,19 +261,46 @@ func (t *tx) LockLeadOfUser(ctx context.Context, userID string) (leads.Lead, err
 	return oneLead(ctx, t.db(), `SELECT `+leadColumns+` FROM leads WHERE user_id = $1 FOR NO KEY UPDATE`, userID)
 }
 
-// References reads the rows a save's ids name, in one statement.
-func (t *tx) References(ctx context.Context, locationID, centerID, courseID *string) (leads.References, error) {
-	var r [6]*string
-	err := t.db().QueryRow(ctx, `SELECT l.id, l.name, c.id, c.name, co.id, co.name
-		FROM (SELECT 1) AS one
-		LEFT JOIN locations l ON l.id = $1
-		LEFT JOIN centers c ON c.id = $2
-		LEFT JOIN courses co ON co.id = $3`, locationID, centerID, courseID).
-		Scan(&r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
+// LockForSave reads and locks the user's record and lead, and reads the
+// rows the save's ids name: three statements in one round trip, with the
+// writes queued before them (the provisioning).
+func (t *tx) LockForSave(ctx context.Context, userID string, locationID, centerID, courseID *string) (leads.User, *leads.Lead, leads.References, error) {
+	br, err := t.db().sendAll(ctx, func(b *pgx.Batch) {
+		b.Queue(`SELECT full_name, email, phone FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
+		b.Queue(`SELECT `+leadColumns+` FROM leads WHERE user_id = $1 FOR NO KEY UPDATE`, userID)
+		b.Queue(`SELECT l.id, l.name, c.id, c.name, co.id, co.name
+			FROM (SELECT 1) AS one
+			LEFT JOIN locations l ON l.id = $1
+			LEFT JOIN centers c ON c.id = $2
+			LEFT JOIN courses co ON co.id = $3`, locationID, centerID, courseID)
+	})
 	if err != nil {
-		return leads.References{}, fmt.Errorf("postgres: read references: %w", err)
+		return leads.User{}, nil, leads.References{}, err
 	}
-	return leads.NewReferences(r), nil
+	defer br.Close()
+	u := leads.User{ID: userID}
+	userErr := br.QueryRow().Scan(&u.FullName, &u.Email, &u.Phone)
+	var stored *leads.Lead
+	l, leadErr := scanLead(br.QueryRow())
+	if leadErr == nil {
+		stored = &l
+	}
+	var r [6]*string
+	refsErr := br.QueryRow().Scan(&r[0], &r[1], &r[2], &r[3], &r[4], &r[5])
+	switch {
+	case errors.Is(userErr, pgx.ErrNoRows):
+		return leads.User{}, nil, leads.References{}, leads.ErrUserNotFound
+	case userErr != nil:
+		return leads.User{}, nil, leads.References{}, fmt.Errorf("postgres: read user: %w", userErr)
+	case leadErr != nil && !errors.Is(leadErr, pgx.ErrNoRows):
+		return leads.User{}, nil, leads.References{}, fmt.Errorf("postgres: read lead: %w", leadErr)
+	case refsErr != nil:
+		return leads.User{}, nil, leads.References{}, fmt.Errorf("postgres: read references: %w", refsErr)
+	}
+	if err := br.Close(); err != nil {
+		return leads.User{}, nil, leads.References{}, fmt.Errorf("postgres: read for the save: %w", err)
+	}
+	return u, stored, leads.NewReferences(r), nil
 }
 
 // InsertLead stores a new lead under a new id.

@@ -65,12 +65,20 @@ type pipe struct{ t *tx }
 // send queues sql (unless empty) after the pending writes, sends them all
 // and reads the writes' results; the caller reads sql's.
 func (p pipe) send(ctx context.Context, sql string, args ...any) (pgx.BatchResults, error) {
+	return p.sendAll(ctx, func(b *pgx.Batch) {
+		if sql != "" {
+			b.Queue(sql, args...)
+		}
+	})
+}
+
+// sendAll is send for the statements queue adds: the caller reads their
+// results, in order, and closes the batch.
+func (p pipe) sendAll(ctx context.Context, queue func(b *pgx.Batch)) (pgx.BatchResults, error) {
 	pending := p.t.pending
 	p.t.pending = queued{}
 	b, what := &pending.batch, pending.what
-	if sql != "" {
-		b.Queue(sql, args...)
-	}
+	queue(b)
 	var br pgx.BatchResults
 	if p.t.tx == nil {
 		begin := &pgx.Batch{}

@@ -170,8 +170,30 @@ func (t *tx) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) e
 	return nil
 }
 
-// LockUser reads the user's record.
-func (t *tx) LockUser(ctx context.Context, id string) (leads.User, error) {
+// LockForSave reads the user's record and lead, and the rows the save's ids
+// name (the writer's transaction is exclusive: nothing else changes them).
+func (t *tx) LockForSave(ctx context.Context, userID string, locationID, centerID, courseID *string) (leads.User, *leads.Lead, leads.References, error) {
+	u, err := t.lockUser(ctx, userID)
+	if err != nil {
+		return leads.User{}, nil, leads.References{}, err
+	}
+	var stored *leads.Lead
+	l, err := t.LockLeadOfUser(ctx, userID)
+	switch {
+	case err == nil:
+		stored = &l
+	case !errors.Is(err, leads.ErrLeadNotFound):
+		return leads.User{}, nil, leads.References{}, err
+	}
+	refs, err := t.references(ctx, locationID, centerID, courseID)
+	if err != nil {
+		return leads.User{}, nil, leads.References{}, err
+	}
+	return u, stored, refs, nil
+}
+
+// lockUser reads the user's record.
+func (t *tx) lockUser(ctx context.Context, id string) (leads.User, error) {
 	u := leads.User{ID: id}
 	err := t.tx.QueryRowContext(ctx, `SELECT full_name, email, phone FROM users WHERE id = ?1`, id).
 		Scan(&u.FullName, &u.Email, &u.Phone)
@@ -202,8 +224,8 @@ func (t *tx) LockLeadOfUser(ctx context.Context, userID string) (leads.Lead, err
 	return l, err
 }
 
-// References reads the rows a save's ids name, in one statement.
-func (t *tx) References(ctx context.Context, locationID, centerID, courseID *string) (leads.References, error) {
+// references reads the rows a save's ids name, in one statement.
+func (t *tx) references(ctx context.Context, locationID, centerID, courseID *string) (leads.References, error) {
 	var r [6]*string
 	err := t.tx.QueryRowContext(ctx, `SELECT l.id, l.name, c.id, c.name, co.id, co.name
 		FROM (SELECT 1) AS one
