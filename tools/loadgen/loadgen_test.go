@@ -165,6 +165,7 @@ func TestPhasesAgainstService(t *testing.T) {
 		{"save -claims=false", []string{"save"}, nil},
 		{"resave", []string{"resave"}, nil},
 		{"list", []string{"list"}, nil},
+		{"page500", []string{"page500"}, nil},
 		{"get", []string{"get"}, nil},
 	}
 	for _, s := range steps {

@@ -5,6 +5,7 @@
 //
 //	LEADS_JWT_SECRET=… loadgen -url http://127.0.0.1:8080 -phase seed -n 200000
 //	LEADS_JWT_SECRET=… loadgen -url http://127.0.0.1:8080 -phase save -clients 32 -duration 15s
+//	(phases: seed, save, resave, list, page500, get)
 //
 // Phases:
 //   - seed: writes the demo catalogue (admin PUTs), then n first saves from
@@ -106,8 +107,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, nil
 	case len(c.secret) == 0:
 		return c, errors.New("no JWT secret: set LEADS_JWT_SECRET or -jwt-secret")
-	case !slices.Contains([]string{"seed", "save", "resave", "list", "get"}, c.phase):
-		return c, fmt.Errorf("-phase must be seed, save, resave, list or get, not %q", c.phase)
+	case !slices.Contains([]string{"seed", "save", "resave", "list", "page500", "get"}, c.phase):
+		return c, fmt.Errorf("-phase must be seed, save, resave, list, page500 or get, not %q", c.phase)
 	case c.clients < 1 || c.clients > 1024:
 		return c, fmt.Errorf("-clients must be 1 to 1024, not %d", c.clients)
 	case c.duration <= 0 || c.duration > maxDuration:
@@ -148,6 +149,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		results, err = g.timed(ctx, "resave", g.resaveTargeter())
 	case "list":
 		results, err = g.timed(ctx, "list", g.listTargeter())
+	case "page500":
+		results, err = g.timed(ctx, "page500", g.deepPageTargeter())
 	case "get":
 		var t vegeta.Targeter
 		if t, err = g.getTargeter(ctx); err == nil {
@@ -479,6 +482,20 @@ func (g *generator) listTargeter() vegeta.Targeter {
 			q.Set("centerId", g.cat.centers[rand.IntN(len(g.cat.centers))].id)
 		}
 		*t = vegeta.Target{Method: http.MethodGet, URL: g.cfg.baseURL + "/leads?" + q.Encode(), Header: hdr}
+		return nil
+	}
+}
+
+// deepPageTargeter asks for page 500 of the unfiltered list, 10 a page: the
+// 4,991st to 5,000th newest leads, which an OFFSET reaches by walking past
+// the 4,990 before them.
+func (g *generator) deepPageTargeter() vegeta.Targeter {
+	hdr, err := g.staffHeader()
+	return func(t *vegeta.Target) error {
+		if err != nil {
+			return err
+		}
+		*t = vegeta.Target{Method: http.MethodGet, URL: g.cfg.baseURL + "/leads?page=500&limit=10", Header: hdr}
 		return nil
 	}
 }
