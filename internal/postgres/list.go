@@ -94,6 +94,20 @@ func (q *listQuery) search(text string) string {
 	return "(full_name ILIKE " + like + " OR email ILIKE " + like + " OR phone ILIKE " + like + ")"
 }
 
+// page is the WHERE, ORDER BY, LIMIT and OFFSET of a list page. Past the
+// first page it is a deferred join: the subquery finds the page's ids
+// among those before it by the sort's index alone (every list index ends
+// with the sort's columns and id), and only the page's rows are read from the
+// table, not the OFFSET's thousands before them.
+func (q *listQuery) page(f leads.ListFilter) string {
+	limit := q.arg(f.Limit)
+	if f.Offset() == 0 {
+		return q.where + q.order + ` LIMIT ` + limit
+	}
+	offset := q.arg(f.Offset())
+	return ` WHERE id IN (SELECT id FROM leads` + q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset + `)` + q.order
+}
+
 // ListLeads returns a page of leads and the exact total. Each row carries the
 // total, so page and total come from one statement (one snapshot); only a page
 // with no rows needs a second statement to learn the total.
@@ -101,7 +115,7 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	page := leads.LeadPage{Leads: make([]leads.Lead, 0, min(f.Limit, leads.MaxLimit)), Page: f.Page, Limit: f.Limit}
 	q := newListQuery(f)
 	n := len(q.args)
-	limit, offset := q.arg(f.Limit), q.arg(f.Offset())
+	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + q.page(f) // before q.args is read
 	var total int64 = -1
 	err := s.query(ctx, func(rows pgx.Rows) error {
 		sc := newLeadScanner(&total)
@@ -113,7 +127,7 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 			page.Leads = append(page.Leads, l)
 		}
 		return nil
-	}, `SELECT (`+q.count+`), `+leadColumns+` FROM leads`+q.where+q.order+` LIMIT `+limit+` OFFSET `+offset, q.args...)
+	}, query, q.args...)
 	if err != nil {
 		return page, fmt.Errorf("postgres: list leads: %w", err)
 	}
