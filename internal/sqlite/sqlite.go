@@ -76,10 +76,11 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		"_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(" + synchronous + ")"},
 		"_txlock": {"immediate"},
 	}
-	write, err := sql.Open("sqlite", name+"?"+wq.Encode())
+	wc, err := newCachingConnector(name + "?" + wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	write := sql.OpenDB(wc)
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -91,11 +92,12 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 	}
 
 	rq := url.Values{"_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "query_only(1)"}, "mode": {"ro"}}
-	read, err := sql.Open("sqlite", name+"?"+rq.Encode())
+	rc, err := newCachingConnector(name + "?" + rq.Encode())
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	read := sql.OpenDB(rc)
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
 	if err := read.PingContext(ctx); err != nil {
