@@ -98,17 +98,26 @@ func (q *listQuery) search(text string) string {
 	return "(full_name LIKE " + like + ` ESCAPE '\' OR email LIKE ` + like + ` ESCAPE '\' OR phone LIKE ` + like + ` ESCAPE '\')`
 }
 
-// page is the WHERE, ORDER BY, LIMIT and OFFSET of a list page. Past the
-// first page it is a deferred join: the subquery finds the page's rowids
-// among those before it by the sort's index alone (every list index ends
-// with the sort's columns and id), and only the page's rows are read from the
-// table, not the OFFSET's thousands before them.
+// deferAfter is the offset from which a page is a deferred join (the
+// PostgreSQL store's reason; SQLite's indexes hold every row's rowid, so the
+// subquery never visits the table).
+const deferAfter = 1000
+
+// page is the WHERE, ORDER BY, LIMIT and OFFSET of a list page. A deep
+// page (deferAfter rows or more before it) is a deferred join: the subquery
+// finds the page's rowids among those before it by the sort's index alone
+// (every list index ends with the sort's columns and id), and only the
+// page's rows are read from the table, not the OFFSET's thousands before
+// them.
 func (q *listQuery) page(f leads.ListFilter) string {
 	limit := q.arg(f.Limit)
 	if f.Offset() == 0 {
 		return q.where + q.order + ` LIMIT ` + limit
 	}
 	offset := q.arg(f.Offset())
+	if f.Offset() < deferAfter {
+		return q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset
+	}
 	return ` WHERE rowid IN (SELECT rowid FROM leads` + q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset + `)` + q.order
 }
 

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"TimelineAtomic", testTimelineAtomic},
 		{"NotesAndCalls", testNotesAndCalls},
 		{"ListFilters", testListFilters},
+		{"DeepPages", testDeepPages},
 		{"Stats", testStats},
 	}
 	for _, c := range cases {
