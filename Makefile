@@ -30,7 +30,7 @@ lint: ## gofmt, go vet, staticcheck
 # The fuzz targets, by package; `make fuzz FUZZTIME=10m` for a long run.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := internal/leads:FuzzParseOnboarding internal/leads:FuzzParseListQuery \
-	internal/leads:FuzzCSVRecord internal/leads:FuzzLeadJSON internal/auth:FuzzVerify
+	internal/leads:FuzzCSVRecord internal/leads:FuzzLeadJSON internal/leads:FuzzObjectMembers internal/auth:FuzzVerify
 
 fuzz: ## each fuzz target for FUZZTIME (default 10s); failures land in testdata/fuzz
 	@for t in $(FUZZ_TARGETS); do \

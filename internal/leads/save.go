@@ -226,31 +226,14 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if path, ok := CheckJSONText(body); !ok {
 		return nil, Invalid(FieldError{path, TextError})
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var top map[string]json.RawMessage
-	if err := dec.Decode(&top); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if asType(err, &typeErr) {
-			return nil, Invalid(FieldError{"body", "must be a JSON object"})
-		}
+	top, why := objectMembers(body)
+	switch why {
+	case notJSON:
 		return nil, &Error{Code: CodeInvalid, Message: "Malformed JSON body"}
-	}
-	if dec.More() {
-		return nil, &Error{Code: CodeInvalid, Message: "Malformed JSON body"}
-	}
-	if top == nil { // the body was the literal null
+	case notObject:
 		return nil, Invalid(FieldError{"body", "must be a JSON object"})
 	}
 	return top, nil
-}
-
-func asType(err error, target **json.UnmarshalTypeError) bool {
-	e, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // parser reads typed fields out of decoded JSON objects, collecting an error per
@@ -269,8 +252,8 @@ func (p *parser) object(obj map[string]json.RawMessage, path, key string) map[st
 	if !ok || isNull(raw) {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	m, why := objectMembers(raw)
+	if why != 0 {
 		p.fail(path, "must be an object")
 		return nil
 	}
