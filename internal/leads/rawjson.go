@@ -62,17 +62,7 @@ func (p *rawParser) value() bool {
 // is nil (a later member of the same name replaces an earlier one, as
 // encoding/json does for a map).
 func (p *rawParser) object(m map[string]json.RawMessage) bool {
-	if p.depth++; p.depth > maxNesting {
-		return false
-	}
-	defer func() { p.depth-- }()
-	p.i++ // {
-	p.space()
-	if p.i < len(p.doc) && p.doc[p.i] == '}' {
-		p.i++
-		return true
-	}
-	for {
+	return p.sequence('}', func() bool {
 		if p.i >= len(p.doc) || p.doc[p.i] != '"' {
 			return false
 		}
@@ -94,36 +84,27 @@ func (p *rawParser) object(m map[string]json.RawMessage) bool {
 		if m != nil {
 			m[unquoteKey(p.doc[key:keyEnd])] = p.doc[start:p.i:p.i]
 		}
-		p.space()
-		if p.i >= len(p.doc) {
-			return false
-		}
-		switch p.doc[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case '}':
-			p.i++
-			return true
-		default:
-			return false
-		}
-	}
+		return true
+	})
 }
 
-func (p *rawParser) array() bool {
+func (p *rawParser) array() bool { return p.sequence(']', p.value) }
+
+// sequence steps over the object or array opening at p.i, whose items item
+// steps over, up to close: none, or items separated by commas.
+func (p *rawParser) sequence(close byte, item func() bool) bool {
 	if p.depth++; p.depth > maxNesting {
 		return false
 	}
 	defer func() { p.depth-- }()
-	p.i++ // [
+	p.i++ // { or [
 	p.space()
-	if p.i < len(p.doc) && p.doc[p.i] == ']' {
+	if p.i < len(p.doc) && p.doc[p.i] == close {
 		p.i++
 		return true
 	}
 	for {
-		if !p.value() {
+		if !item() {
 			return false
 		}
 		p.space()
@@ -134,7 +115,7 @@ func (p *rawParser) array() bool {
 		case ',':
 			p.i++
 			p.space()
-		case ']':
+		case close:
 			p.i++
 			return true
 		default:

@@ -94,32 +94,6 @@ func (q *listQuery) search(text string) string {
 	return "(full_name ILIKE " + like + " OR email ILIKE " + like + " OR phone ILIKE " + like + ")"
 }
 
-// deferAfter is the offset from which a page is a deferred join. Before it
-// the plain statement costs no more: on PostgreSQL the index alone answers
-// only for pages the visibility map marks all-visible (after a vacuum), and
-// where rows changed since, the subquery visits them as the plain statement
-// would, then reads the page's rows again (a load run's shallow pages were a
-// quarter slower as deferred joins).
-const deferAfter = 1000
-
-// page is the WHERE, ORDER BY, LIMIT and OFFSET of a list page. A deep
-// page (deferAfter rows or more before it) is a deferred join: the subquery
-// finds the page's ids among those before it by the sort's index alone
-// (every list index ends with the sort's columns and id), and only the
-// page's rows are read from the table, not the OFFSET's thousands before
-// them.
-func (q *listQuery) page(f leads.ListFilter) string {
-	limit := q.arg(f.Limit)
-	if f.Offset() == 0 {
-		return q.where + q.order + ` LIMIT ` + limit
-	}
-	offset := q.arg(f.Offset())
-	if f.Offset() < deferAfter {
-		return q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset
-	}
-	return ` WHERE id IN (SELECT id FROM leads` + q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset + `)` + q.order
-}
-
 // ListLeads returns a page of leads and the exact total. Each row carries the
 // total, so page and total come from one statement (one snapshot); only a page
 // with no rows needs a second statement to learn the total.
@@ -127,7 +101,7 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	page := leads.LeadPage{Leads: make([]leads.Lead, 0, min(f.Limit, leads.MaxLimit)), Page: f.Page, Limit: f.Limit}
 	q := newListQuery(f)
 	n := len(q.args)
-	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + q.page(f) // before q.args is read
+	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(q.where, q.order, "id", f.Limit, f.Offset(), q.arg) // before q.args is read
 	var total int64 = -1
 	err := s.query(ctx, func(rows pgx.Rows) error {
 		sc := newLeadScanner(&total)

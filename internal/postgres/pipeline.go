@@ -39,11 +39,8 @@ func (t *tx) flush(ctx context.Context) error {
 	if t.pending.batch.Len() == 0 {
 		return nil
 	}
-	br, err := t.db().send(ctx, "")
-	if err != nil {
-		return err
-	}
-	return br.Close()
+	_, err := t.begun(ctx)
+	return err
 }
 
 // begun returns the transaction, begun and with every queued write sent, for

@@ -98,29 +98,6 @@ func (q *listQuery) search(text string) string {
 	return "(full_name LIKE " + like + ` ESCAPE '\' OR email LIKE ` + like + ` ESCAPE '\' OR phone LIKE ` + like + ` ESCAPE '\')`
 }
 
-// deferAfter is the offset from which a page is a deferred join (the
-// PostgreSQL store's reason; SQLite's indexes hold every row's rowid, so the
-// subquery never visits the table).
-const deferAfter = 1000
-
-// page is the WHERE, ORDER BY, LIMIT and OFFSET of a list page. A deep
-// page (deferAfter rows or more before it) is a deferred join: the subquery
-// finds the page's rowids among those before it by the sort's index alone
-// (every list index ends with the sort's columns and id), and only the
-// page's rows are read from the table, not the OFFSET's thousands before
-// them.
-func (q *listQuery) page(f leads.ListFilter) string {
-	limit := q.arg(f.Limit)
-	if f.Offset() == 0 {
-		return q.where + q.order + ` LIMIT ` + limit
-	}
-	offset := q.arg(f.Offset())
-	if f.Offset() < deferAfter {
-		return q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset
-	}
-	return ` WHERE rowid IN (SELECT rowid FROM leads` + q.where + q.order + ` LIMIT ` + limit + ` OFFSET ` + offset + `)` + q.order
-}
-
 // ListLeads returns a page of leads and the exact total. Each row carries the
 // total, so page and total come from one statement (one snapshot); only a page
 // with no rows needs a second statement to learn the total.
@@ -131,7 +108,7 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	}
 	q := newListQuery(f)
 	n := len(q.args)
-	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + q.page(f) // before q.args is read
+	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(q.where, q.order, "rowid", f.Limit, f.Offset(), q.arg) // before q.args is read
 	rows, err := s.read.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list leads: %w", err)

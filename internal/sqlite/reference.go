@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -75,15 +76,14 @@ func provisionSQL(c leads.Claims, now time.Time) (string, []any) {
 // between the read and the request's end is another request's, as it would
 // be a moment later.
 func (s *Store) ProvisionUser(ctx context.Context, c leads.Claims, now time.Time) error {
-	var held bool
-	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1
-		AND full_name IS COALESCE(?2, full_name) AND email IS COALESCE(?3, email) AND phone IS COALESCE(?4, phone))`,
-		c.UserID, c.Name, c.Email, c.Phone).Scan(&held)
-	if err != nil {
-		return fmt.Errorf("sqlite: read user: %w", err)
-	}
-	if held {
+	var u leads.User
+	err := s.read.QueryRowContext(ctx, `SELECT full_name, email, phone FROM users WHERE id = ?1`, c.UserID).
+		Scan(&u.FullName, &u.Email, &u.Phone)
+	switch {
+	case err == nil && c.Matches(u):
 		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: read user: %w", err)
 	}
 	return s.Update(ctx, func(ctx context.Context, tx leads.Tx) error { return tx.ProvisionUser(ctx, c, now) })
 }

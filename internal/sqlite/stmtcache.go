@@ -81,33 +81,32 @@ type cachedStmt struct {
 	busy, evicted bool
 }
 
+// release gives the statement back after a use.
+func (s *cachedStmt) release() {
+	s.busy = false
+	if s.evicted {
+		s.Close()
+	}
+}
+
 // stmt returns the compiled statement of query and the function that gives
 // it back.
 func (c *cachingConn) stmt(ctx context.Context, query string) (driver.Stmt, func(), error) {
-	if s, ok := c.stmts.Get(query); ok && !s.busy {
-		s.busy = true
-		return s.Stmt, func() {
-			s.busy = false
-			if s.evicted {
-				s.Close()
-			}
-		}, nil
+	cached, ok := c.stmts.Get(query)
+	if ok && !cached.busy {
+		cached.busy = true
+		return cached.Stmt, cached.release, nil
 	}
 	st, err := c.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, ok := c.stmts.Get(query); ok {
+	if ok {
 		return st, func() { st.Close() }, nil // the cached one is busy: this one is for this use
 	}
 	s := &cachedStmt{Stmt: st, busy: true}
 	c.stmts.Add(query, s)
-	return st, func() {
-		s.busy = false
-		if s.evicted {
-			s.Close()
-		}
-	}, nil
+	return st, s.release, nil
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {

@@ -107,6 +107,15 @@ func (s *Server) provision(ctx context.Context, p auth.Principal) error {
 	return s.store.ProvisionUser(ctx, c, leads.Timestamp(s.now()))
 }
 
+// caller is the authenticated caller of r, if their role is at least min.
+func (s *Server) caller(r *http.Request, min auth.Role) (auth.Principal, error) {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return p, requireRole(p, min)
+}
+
 // apiHandler is a handler of a signed-in caller.
 type apiHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
 
@@ -114,11 +123,8 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal) e
 // authenticate, check the role, provision the caller's record, then run h.
 func (s *Server) authed(min auth.Role, h apiHandler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.authenticate(r)
+		p, err := s.caller(r, min)
 		if err != nil {
-			return err
-		}
-		if err := requireRole(p, min); err != nil {
 			return err
 		}
 		if err := s.provision(r.Context(), p); err != nil {
@@ -135,11 +141,8 @@ func (s *Server) authed(min auth.Role, h apiHandler) http.Handler {
 // before the error is answered, so every request still provisions its caller.
 func (s *Server) reading(min auth.Role, h apiHandler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.authenticate(r)
+		p, err := s.caller(r, min)
 		if err != nil {
-			return err
-		}
-		if err := requireRole(p, min); err != nil {
 			return err
 		}
 		c := claimsOf(p)

@@ -24,11 +24,12 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 			s.jsonBuffers.Put(buf)
 		}
 	}()
+	// Either way the answer goes into a buffer that outlives the request, so
+	// it is not copied per request; Encode is Marshal (HTML escaped too) plus
+	// a newline.
 	if b, ok := appendJSON(buf.AvailableBuffer(), v); ok {
 		buf.Write(append(b, '\n'))
 	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
-		// Encode is Marshal (HTML escaped too) plus a newline, into a buffer
-		// that outlives the request: no copy of the answer per request.
 		// Only a programming error (an unencodable type) gets here.
 		s.log.Error("encode response", slog.String("error", err.Error()))
 		buf.Reset()
@@ -47,23 +48,22 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 func appendJSON(b []byte, v any) ([]byte, bool) {
 	switch v := v.(type) {
 	case success:
-		mark := len(b)
+		var data func([]byte) []byte
+		switch d := v.Data.(type) {
+		case leads.Lead:
+			data = d.AppendJSON
+		case *leads.Lead:
+			data = d.AppendJSON
+		case leads.LeadPage:
+			data = d.AppendJSON
+		default:
+			return b, false
+		}
 		b = strconv.AppendBool(append(b, `{"success":`...), v.Success)
 		if v.Message != "" {
 			b = leads.AppendJSONString(append(b, `,"message":`...), v.Message)
 		}
-		b = append(b, `,"data":`...)
-		switch d := v.Data.(type) {
-		case leads.Lead:
-			b = d.AppendJSON(b)
-		case *leads.Lead:
-			b = d.AppendJSON(b)
-		case leads.LeadPage:
-			b = d.AppendJSON(b)
-		default:
-			return b[:mark], false
-		}
-		return append(b, '}'), true
+		return append(data(append(b, `,"data":`...)), '}'), true
 	case saveResponse:
 		if len(v.Warnings) > 0 {
 			return b, false
