@@ -176,6 +176,7 @@ timed_phases() {
 	phase "$label" resave -duration "$DURATION" -n "$N"
 	phase "$label" list -duration "$DURATION"
 	phase "$label" page500 -duration "$DURATION"
+	phase "$label" after500 -duration "$DURATION"
 	phase "$label" get -duration "$DURATION"
 	if [[ ${3:-} == sub-only ]]; then
 		# The same saves with tokens that carry only sub and role: what
@@ -315,22 +316,22 @@ summary() {
 	awk '
 		function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
 		/^phase=pgbench-resave/ { pg = field("rps"); pgp50 = field("p50_ms"); pgp99 = field("p99_ms") }
-		/^phase=(save|resave|list|page500|get) / { l = field("label"); p = field("phase"); rps[l, p] = field("rps"); p50[l, p] = field("p50_ms"); p99[l, p] = field("p99_ms"); if (!(l in seen)) { seen[l] = 1; order[++n] = l } }
+		/^phase=(save|resave|list|page500|after500|get) / { l = field("label"); p = field("phase"); rps[l, p] = field("rps"); p50[l, p] = field("p50_ms"); p99[l, p] = field("p99_ms"); if (!(l in seen)) { seen[l] = 1; order[++n] = l } }
 		/^rss / { l = field("label"); rss[l] = field("peak_mib") }
 		/^phase=seed / { seed[field("label")] = field("rps") }
 		/^phase=/ { l = field("label"); p = field("phase"); reqs[l, p] = field("requests"); rate[l, p] = field("rps"); if (field("loadgen_cpu_s") != "") gen[l, p] = field("loadgen_cpu_s") }
 		/^cpu / { l = field("label"); p = field("phase"); cpuk[++nc] = l SUBSEP p; srv[l, p] = field("server_cpu_s"); busy[l, p] = field("machine_busy_s"); tot[l, p] = field("machine_total_s"); if (p == "pgbench-resave") gen[l, p] = field("pgbench_cpu_s") }
 		END {
-			printf "\n| configuration | saves/s (p50/p99 ms) | re-saves/s (p50/p99 ms) | lists/s (p50/p99 ms) | page 500/s (p50/p99 ms) | gets/s (p50/p99 ms) | peak RSS MiB | re-saves / PostgreSQL alone |\n"
-			printf "|---|---|---|---|---|---|---|---|\n"
+			printf "\n| configuration | saves/s (p50/p99 ms) | re-saves/s (p50/p99 ms) | lists/s (p50/p99 ms) | page 500/s (p50/p99 ms) | page 500 by after/s (p50/p99 ms) | gets/s (p50/p99 ms) | peak RSS MiB | re-saves / PostgreSQL alone |\n"
+			printf "|---|---|---|---|---|---|---|---|---|\n"
 			for (i = 1; i <= n; i++) {
 				l = order[i]
-				printf "| %s | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s | %s |\n", l,
+				printf "| %s | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s | %s |\n", l,
 					rps[l, "save"], p50[l, "save"], p99[l, "save"], rps[l, "resave"], p50[l, "resave"], p99[l, "resave"],
-					rps[l, "list"], p50[l, "list"], p99[l, "list"], rps[l, "page500"], p50[l, "page500"], p99[l, "page500"],
+					rps[l, "list"], p50[l, "list"], p99[l, "list"], rps[l, "page500"], p50[l, "page500"], p99[l, "page500"], rps[l, "after500"], p50[l, "after500"], p99[l, "after500"],
 					rps[l, "get"], p50[l, "get"], p99[l, "get"], rss[l], (pg > 0 && rps[l, "resave"] > 0 ? sprintf("%.2f", rps[l, "resave"] / pg) : "-")
 			}
-			printf "| PostgreSQL alone (pgbench, the re-save'"'"'s statement) | | %s (%s/%s) | | | | | 1 |\n", pg, pgp50, pgp99
+			printf "| PostgreSQL alone (pgbench, the re-save'"'"'s statement) | | %s (%s/%s) | | | | | | 1 |\n", pg, pgp50, pgp99
 			for (l in seed) printf "\nseed %s: %s saves/s (first saves, just-in-time users)", l, seed[l]
 			printf "\n\nCPU time per request, ms:\n\n"
 			printf "| configuration | phase | requests/s | leads | loadgen / pgbench | rest (PostgreSQL, other) | machine busy %% |\n|---|---|---|---|---|---|---|\n"

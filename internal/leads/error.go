@@ -76,6 +76,9 @@ var (
 		Fields: []FieldError{{"userId", "already linked to another student"}}}
 	// A reference write names a row that does not exist.
 	ErrUnknownLocation = Invalid(FieldError{"locationId", "no such location"})
-	ErrUnknownCenter   = Invalid(FieldError{"centerId", "no such centre"})
-	ErrUnknownUser     = Invalid(FieldError{"userId", "no such user"})
+	// ErrUnknownCursor: a list's after names no lead (it may have been
+	// erased since the page before): the walk starts again from the top.
+	ErrUnknownCursor = Invalid(FieldError{"after", "no lead has this id"})
+	ErrUnknownCenter = Invalid(FieldError{"centerId", "no such centre"})
+	ErrUnknownUser   = Invalid(FieldError{"userId", "no such user"})
 )

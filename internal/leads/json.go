@@ -64,7 +64,11 @@ func (p *LeadPage) AppendJSON(b []byte) []byte {
 		b = append(b, ']')
 	}
 	b = strconv.AppendInt(append(b, `,"total":`...), int64(p.Total), 10)
-	b = strconv.AppendInt(append(b, `,"page":`...), int64(p.Page), 10)
+	if p.Page == nil {
+		b = append(b, `,"page":null`...)
+	} else {
+		b = strconv.AppendInt(append(b, `,"page":`...), int64(*p.Page), 10)
+	}
 	b = strconv.AppendInt(append(b, `,"limit":`...), int64(p.Limit), 10)
 	return append(b, '}')
 }

@@ -51,6 +51,7 @@ func FuzzLeadJSON(f *testing.F) {
 			ContactedBy: opt(6, &a), ConvertedAt: optTime(1), ConvertedToStudentID: opt(7, &b), CreatedAt: at,
 			UpdatedAt: at.Add(time.Duration(n)), PaymentPlan: opt(0, &c), AssignedTo: opt(1, &b), AssignedAt: optTime(2),
 			StepReached: -n, AssignedHow: a, UnsubscribedAt: optTime(3)}
+		page := n + 1
 		for _, v := range []struct {
 			name string
 			in   any
@@ -58,8 +59,8 @@ func FuzzLeadJSON(f *testing.F) {
 		}{
 			{"lead", l, l.AppendJSON(nil)},
 			{"nil lead", (*Lead)(nil), (*Lead)(nil).AppendJSON(nil)},
-			{"page", LeadPage{Leads: []Lead{l, {}, l}, Total: n, Page: n + 1, Limit: -n}, (&LeadPage{Leads: []Lead{l, {}, l}, Total: n, Page: n + 1, Limit: -n}).AppendJSON(nil)},
-			{"empty page", LeadPage{Leads: []Lead{}}, (&LeadPage{Leads: []Lead{}}).AppendJSON(nil)},
+			{"page", LeadPage{Leads: []Lead{l, {}, l}, Total: n, Page: &page, Limit: -n}, (&LeadPage{Leads: []Lead{l, {}, l}, Total: n, Page: &page, Limit: -n}).AppendJSON(nil)},
+			{"empty page after a cursor", LeadPage{Leads: []Lead{}}, (&LeadPage{Leads: []Lead{}}).AppendJSON(nil)},
 		} {
 			want, err := json.Marshal(v.in)
 			if err != nil {

@@ -27,18 +27,24 @@ type ListFilter struct {
 	// contacted, created before it (now minus LEADS_CONTACT_WITHIN).
 	OverdueBefore *time.Time
 	Sort          Sort
-	Page          int // from 1
-	Limit         int // 1 to MaxLimit
+	// After, when set, is a lead's id: the page is the leads that follow it
+	// in Sort's order (a keyset cursor, in place of Page), so a deep page
+	// costs what the first does. Its place is read from the lead as it is
+	// when the page is read.
+	After string
+	Page  int // from 1; 0 with After
+	Limit int // 1 to MaxLimit
 }
 
-// Offset is the number of leads before the page.
-func (f ListFilter) Offset() int { return (f.Page - 1) * f.Limit }
+// Offset is the number of leads before the page (0 with After: the cursor
+// places it).
+func (f ListFilter) Offset() int { return max(f.Page-1, 0) * f.Limit }
 
 // ByCountsOnly reports whether the filter uses nothing but the status and the
 // centre, whose exact counts the stores keep at hand.
 func (f ListFilter) ByCountsOnly() bool {
 	g := f
-	g.Status, g.CenterID, g.Sort, g.Page, g.Limit = "", "", "", 0, 0
+	g.Status, g.CenterID, g.Sort, g.After, g.Page, g.Limit = "", "", "", "", 0, 0
 	return g == ListFilter{}
 }
 
@@ -66,8 +72,17 @@ func (s Sort) Desc() bool { return s == "" || strings.HasPrefix(string(s), "-") 
 type LeadPage struct {
 	Leads []Lead `json:"leads"`
 	Total int    `json:"total"`
-	Page  int    `json:"page"`
+	Page  *int   `json:"page"` // nil for a page read after a cursor (ListFilter.After)
 	Limit int    `json:"limit"`
+}
+
+// NewLeadPage is an empty page of f's leads, room made for them.
+func NewLeadPage(f ListFilter) LeadPage {
+	p := LeadPage{Leads: make([]Lead, 0, min(f.Limit, MaxLimit)), Limit: f.Limit}
+	if f.After == "" {
+		p.Page = &f.Page
+	}
+	return p
 }
 
 // List limits.
@@ -78,6 +93,8 @@ const (
 	// filters or the CSV export.
 	MaxOffset = 10_000_000
 	MaxQLen   = 100
+	// MaxAfterLen bounds the after cursor: a lead's id is a UUID (36).
+	MaxAfterLen = 64
 )
 
 // AssignedNone is the assignedTo value that selects unassigned leads.
@@ -106,7 +123,16 @@ func ParseListQuery(q url.Values, now time.Time, contactWithin time.Duration) (L
 		}
 	}
 	if _, bad := p.failed("page"); !bad && f.Offset() > MaxOffset {
-		p.fail("page", "is too deep: (page - 1) × limit may be at most 10000000; narrow the filters or use the CSV export")
+		p.fail("page", "is too deep: (page - 1) × limit may be at most 10000000; narrow the filters, use after, or use the CSV export")
+	}
+	if v := q.Get("after"); v != "" {
+		switch {
+		case len(v) > MaxAfterLen:
+			p.fail("after", "must be the id of a lead")
+		case q.Has("page"):
+			p.fail("after", "cannot be combined with page: after places the page")
+		}
+		f.After, f.Page = v, 0
 	}
 	if v := q.Get("status"); v != "" {
 		if !Status(v).Valid() {

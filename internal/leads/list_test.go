@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,6 +51,12 @@ func TestParseListQuery(t *testing.T) {
 		{"createdFrom=yesterday", ListFilter{}, []string{"createdFrom"}},
 		{"createdFrom=2026-02-01&createdTo=2026-01-01", ListFilter{}, []string{"createdTo"}},
 		{"q=" + string(make([]byte, 101)), ListFilter{}, []string{"q"}},
+		{"after=0193e1a2-0000-7000-8000-000000000001&limit=20&sort=lastSavedAt", with(func(f *ListFilter) {
+			f.After, f.Page, f.Limit, f.Sort = "0193e1a2-0000-7000-8000-000000000001", 0, 20, SortLastSaved
+		}), nil},
+		{"after=x&page=1", ListFilter{}, []string{"after"}},
+		{"after=x&page=0", ListFilter{}, []string{"page", "after"}},
+		{"after=" + strings.Repeat("x", MaxAfterLen+1), ListFilter{}, []string{"after"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

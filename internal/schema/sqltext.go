@@ -1,6 +1,10 @@
 package schema
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/leads/leads/internal/leads"
+)
 
 // The SQL text helpers both engines write alike.
 
@@ -52,4 +56,32 @@ func ListPage(where, order, key string, limit, offset int, arg func(any) string)
 		return where + order + ` LIMIT ` + l + ` OFFSET ` + o
 	}
 	return ` WHERE ` + key + ` IN (SELECT ` + key + ` FROM leads` + where + order + ` LIMIT ` + l + ` OFFSET ` + o + `)` + order
+}
+
+// After is the keyset condition of a page read after a cursor
+// (leads.ListFilter.After): the rows past the place of the lead whose id is
+// the placeholder id, in sort's order (its column, then id, the same way).
+// Every list index ends with the sort's columns and id, so the page is read
+// from that place on, as the first page is; when there is no such lead the
+// row comparison is NULL and the page is empty.
+func After(sort leads.Sort, id string) string {
+	col, op := "created_at", ">"
+	if sort.ByLastSaved() {
+		col = "last_saved_at"
+	}
+	if sort.Desc() {
+		op = "<"
+	}
+	return "(" + col + ", id) " + op + " (SELECT " + col + ", id FROM leads WHERE id = " + id + ")"
+}
+
+// PageTotal is the statement a store asks when a page has no rows, so no row
+// carried the total: the count, and whether the cursor's lead (the placeholder
+// after, "" without a cursor) exists, for an empty page after an unknown
+// lead is an error (leads.ErrUnknownCursor), not the end of the list.
+func PageTotal(count, after string) string {
+	if after == "" {
+		return `SELECT (` + count + `), 1 = 1`
+	}
+	return `SELECT (` + count + `), EXISTS (SELECT 1 FROM leads WHERE id = ` + after + `)`
 }

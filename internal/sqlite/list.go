@@ -102,13 +102,18 @@ func (q *listQuery) search(text string) string {
 // total, so page and total come from one statement (one snapshot); only a page
 // with no rows needs a second statement to learn the total.
 func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
-	page := leads.LeadPage{Leads: make([]leads.Lead, 0, min(f.Limit, leads.MaxLimit)), Page: f.Page, Limit: f.Limit}
+	page := leads.NewLeadPage(f)
 	if err := s.provisionPending(ctx); err != nil {
 		return page, err
 	}
 	q := newListQuery(f)
-	n := len(q.args)
-	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(q.where, q.order, "rowid", f.Limit, f.Offset(), q.arg) // before q.args is read
+	where, after := q.where, ""
+	if f.After != "" {
+		after = q.arg(f.After)
+		where = schema.AndWhere(where, schema.After(f.Sort, after))
+	}
+	n := len(q.args)                                                                                                                           // those of the count and the cursor; the page's come after them
+	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "rowid", f.Limit, f.Offset(), q.arg) // before q.args is read
 	rows, err := s.read.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list leads: %w", err)
@@ -127,8 +132,12 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 		return page, fmt.Errorf("sqlite: list leads: %w", err)
 	}
 	if total < 0 {
-		if err := s.read.QueryRowContext(ctx, q.count, q.args[:n]...).Scan(&total); err != nil {
+		found := false
+		if err := s.read.QueryRowContext(ctx, schema.PageTotal(q.count, after), q.args[:n]...).Scan(&total, &found); err != nil {
 			return page, fmt.Errorf("sqlite: count leads: %w", err)
+		}
+		if !found {
+			return page, leads.ErrUnknownCursor
 		}
 	}
 	page.Total = int(total)

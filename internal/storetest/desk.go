@@ -612,6 +612,73 @@ func testDeepPages(t *testing.T, open Opener) {
 				}
 			}
 		}
+		testWalkAfter(t, s, all, f)
+	}
+	p, err := s.ListLeads(ctx, leads.ListFilter{After: "no-such-lead", Limit: 10})
+	if !errors.Is(err, leads.ErrUnknownCursor) {
+		t.Errorf("after an unknown id: %+v, %v; want ErrUnknownCursor", p, err)
+	}
+}
+
+// testWalkAfter walks f's list by its keyset cursor (ListFilter.After, the
+// last lead of each page) and checks the pages against the independent
+// order: every lead once, in order, with the total on every page; an empty
+// page after the last one; and a walk started after a lead the filter does
+// not select, which goes on from that lead's place.
+func testWalkAfter(t *testing.T, s leads.Store, all []leads.Lead, f leads.ListFilter) {
+	t.Helper()
+	ctx := t.Context()
+	want := matching(all, f)
+	page := func(after string, limit int) leads.LeadPage {
+		t.Helper()
+		g := f
+		g.After, g.Page, g.Limit = after, 0, limit
+		if after == "" { // the walk's first page is page 1
+			g.Page = 1
+		}
+		p, err := s.ListLeads(ctx, g)
+		if err != nil {
+			t.Fatalf("%+v: %v", g, err)
+		}
+		if p.Total != len(want) || (p.Page == nil) != (after != "") || p.Limit != limit {
+			t.Fatalf("%+v: total %d, page %v, limit %d; want %d, a page number only without after, %d", g, p.Total, p.Page, p.Limit, len(want), limit)
+		}
+		return p
+	}
+	var got []string
+	for after := ""; len(got) <= len(all); { // a walk that does not move on stops there
+		p := page(after, 97)
+		for _, l := range p.Leads {
+			got = append(got, l.ID)
+		}
+		if len(p.Leads) == 0 {
+			break
+		}
+		after = p.Leads[len(p.Leads)-1].ID
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%+v: walked %d leads by after, want %d in the list's order", f, len(got), len(want))
+	}
+	// After a lead of any status: the selected leads past its place in the
+	// unfiltered order.
+	order := matching(all, leads.ListFilter{Sort: f.Sort})
+	from := order[len(order)/2]
+	selected := map[string]bool{}
+	for _, id := range want {
+		selected[id] = true
+	}
+	var rest []string
+	for _, id := range order[len(order)/2+1:] {
+		if selected[id] {
+			rest = append(rest, id)
+		}
+	}
+	var next []string
+	for _, l := range page(from, 5).Leads {
+		next = append(next, l.ID)
+	}
+	if w := rest[:min(5, len(rest))]; !slices.Equal(next, w) {
+		t.Errorf("%+v after %s: %v, want %v", f, from, next, w)
 	}
 }
 

@@ -61,11 +61,19 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 		{"overdue", leads.ListFilter{OverdueBefore: &overdue}},
 		{"sort=lastSavedAt", leads.ListFilter{Sort: leads.SortLastSaved}},
 		{"page500", leads.ListFilter{}},
+		{"after500", leads.ListFilter{}}, // the same page by the keyset cursor
 	}
 	for _, c := range cases {
 		c.f.Page, c.f.Limit = 1, leads.DefaultLimit
-		if c.name == "page500" {
+		switch c.name {
+		case "page500":
 			c.f.Page = 500
+		case "after500":
+			before, err := s.ListLeads(ctx, leads.ListFilter{Page: 499, Limit: leads.DefaultLimit})
+			if err != nil || len(before.Leads) == 0 {
+				b.Fatalf("page 499: %d leads, %v", len(before.Leads), err)
+			}
+			c.f.Page, c.f.After = 0, before.Leads[len(before.Leads)-1].ID
 		}
 		b.Run("List/"+c.name, func(b *testing.B) {
 			var took []time.Duration

@@ -594,8 +594,8 @@ func testListPages(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Total != n || p.Page != page || p.Limit != 3 {
-			t.Errorf("page %d: total %d page %d limit %d, want %d %d 3", page, p.Total, p.Page, p.Limit, n, page)
+		if p.Total != n || p.Page == nil || *p.Page != page || p.Limit != 3 {
+			t.Errorf("page %d: total %d page %v limit %d, want %d %d 3", page, p.Total, p.Page, p.Limit, n, page)
 		}
 		if p.Leads == nil {
 			t.Errorf("page %d: leads is nil, want an empty list", page)

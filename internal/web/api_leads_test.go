@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,15 +94,31 @@ func TestListLeads(t *testing.T) {
 			{"?centerId=lagos-center", 2, 1, 10, []string{ids[3], ids[1]}},
 			{"?centerId=abuja-center&status=CONTACTED", 1, 1, 10, []string{ids[2]}},
 			{"?status=LOST", 0, 1, 10, nil},
+			// A keyset cursor in place of page (page 0 here: null).
+			{"?after=" + ids[3] + "&limit=2", 5, 0, 2, []string{ids[2], ids[1]}},
+			{"?after=" + ids[0], 5, 0, 10, nil},
+			{"?status=PENDING&after=" + ids[3], 4, 0, 10, []string{ids[1], ids[0]}},
+			{"?status=PENDING&after=" + ids[2], 4, 0, 10, []string{ids[1], ids[0]}}, // after a lead the filter does not select
+			{"?sort=createdAt&limit=2&after=" + ids[1], 5, 0, 2, []string{ids[2], ids[3]}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.query, func(t *testing.T) {
 				p := list(tt.query)
 				got := idsOf(p)
-				if p.Total != tt.total || p.Page != tt.page || p.Limit != tt.limit || fmt.Sprint(got) != fmt.Sprint(tt.want) {
-					t.Errorf("got total %d page %d limit %d %v; want %d %d %d %v", p.Total, p.Page, p.Limit, got, tt.total, tt.page, tt.limit, tt.want)
+				page := 0
+				if p.Page != nil {
+					page = *p.Page
+				}
+				if p.Total != tt.total || page != tt.page || (p.Page == nil) != (tt.page == 0) || p.Limit != tt.limit || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Errorf("got total %d page %v limit %d %v; want %d %d %d %v", p.Total, p.Page, p.Limit, got, tt.total, tt.page, tt.limit, tt.want)
 				}
 			})
+		}
+		e.run(t, scenario{name: "a page after a cursor has no number", req: request{method: "GET", path: "/leads?limit=1&after=" + ids[4], token: staff}, status: http.StatusOK,
+			want: []string{`"page":null`, `"total":5`, `"id":"` + ids[3] + `"`}})
+		for _, q := range []string{"after=" + ids[1] + "&page=2", "after=" + ids[1] + "&page=1", "after=no-such-lead", "after=" + strings.Repeat("a", 65)} {
+			e.run(t, scenario{name: q, req: request{method: "GET", path: "/leads?" + q, token: staff}, status: http.StatusBadRequest,
+				want: []string{`"statusCode":400`, `"errors":[{"field":"after"`}})
 		}
 		e.run(t, scenario{name: "an empty page is []", req: request{method: "GET", path: "/leads?status=LOST", token: staff}, status: http.StatusOK,
 			want: []string{`"leads":[]`, `"total":0`}})

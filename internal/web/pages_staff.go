@@ -91,6 +91,7 @@ func (s *Server) staffDesk(p *pages) http.Handler {
 		if q.Get("limit") == "" {
 			q.Set("limit", strconv.Itoa(deskLimit))
 		}
+		q.Del("after") // the desk pages by number, with links to each
 		now := s.now()
 		d := &deskView{Query: r.URL.Query(), Within: humanDuration(s.contactWithin), Overdue: q.Get("overdue") == "true"}
 		v.Title, v.Desk = "Leads", d

@@ -166,6 +166,7 @@ func TestPhasesAgainstService(t *testing.T) {
 		{"resave", []string{"resave"}, nil},
 		{"list", []string{"list"}, nil},
 		{"page500", []string{"page500"}, nil},
+		{"after500", []string{"after500"}, nil},
 		{"get", []string{"get"}, nil},
 	}
 	for _, s := range steps {

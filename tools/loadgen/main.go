@@ -5,7 +5,7 @@
 //
 //	LEADS_JWT_SECRET=… loadgen -url http://127.0.0.1:8080 -phase seed -n 200000
 //	LEADS_JWT_SECRET=… loadgen -url http://127.0.0.1:8080 -phase save -clients 32 -duration 15s
-//	(phases: seed, save, resave, list, page500, get)
+//	(phases: seed, save, resave, list, page500, after500, get)
 //
 // Phases:
 //   - seed: writes the demo catalogue (admin PUTs), then n first saves from
@@ -88,7 +88,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	secret := getenv("LEADS_JWT_SECRET")
 	fs.StringVar(&c.baseURL, "url", "http://127.0.0.1:8080", "base URL of the running service")
 	fs.Func("jwt-secret", "HS256 secret the service verifies (default $LEADS_JWT_SECRET)", func(s string) error { secret = s; return nil })
-	fs.StringVar(&c.phase, "phase", "", "seed, save, resave, list or get")
+	fs.StringVar(&c.phase, "phase", "", "seed, save, resave, list, page500, after500 or get")
 	fs.StringVar(&c.label, "label", "", "tag printed on the result line (e.g. the engine)")
 	fs.IntVar(&c.clients, "clients", 32, "concurrent clients (closed loop)")
 	fs.DurationVar(&c.duration, "duration", 15*time.Second, "length of save, list and get (at most 60s)")
@@ -107,8 +107,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, nil
 	case len(c.secret) == 0:
 		return c, errors.New("no JWT secret: set LEADS_JWT_SECRET or -jwt-secret")
-	case !slices.Contains([]string{"seed", "save", "resave", "list", "page500", "get"}, c.phase):
-		return c, fmt.Errorf("-phase must be seed, save, resave, list, page500 or get, not %q", c.phase)
+	case !slices.Contains([]string{"seed", "save", "resave", "list", "page500", "after500", "get"}, c.phase):
+		return c, fmt.Errorf("-phase must be seed, save, resave, list, page500, after500 or get, not %q", c.phase)
 	case c.clients < 1 || c.clients > 1024:
 		return c, fmt.Errorf("-clients must be 1 to 1024, not %d", c.clients)
 	case c.duration <= 0 || c.duration > maxDuration:
@@ -151,6 +151,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		results, err = g.timed(ctx, "list", g.listTargeter())
 	case "page500":
 		results, err = g.timed(ctx, "page500", g.deepPageTargeter())
+	case "after500":
+		var t vegeta.Targeter
+		if t, err = g.afterTargeter(ctx); err == nil {
+			results, err = g.timed(ctx, "after500", t)
+		}
 	case "get":
 		var t vegeta.Targeter
 		if t, err = g.getTargeter(ctx); err == nil {
@@ -500,6 +505,69 @@ func (g *generator) deepPageTargeter() vegeta.Targeter {
 	}
 }
 
+// afterTargeter asks for the same deep page as deepPageTargeter (the 4,991st
+// to 5,000th newest leads, or the last ten of a shorter list) by the keyset
+// cursor instead of page: after the id of the lead before them, which it
+// reads once at the start.
+func (g *generator) afterTargeter(ctx context.Context) (vegeta.Targeter, error) {
+	hdr, err := g.staffHeader()
+	if err != nil {
+		return nil, err
+	}
+	_, total, err := g.listPage(ctx, hdr, 1, 10)
+	if err != nil {
+		return nil, err
+	}
+	p := min(499, (total-1)/10) // the page before the deep one
+	if p < 1 {
+		return nil, errors.New("after500: fewer than 11 leads; run the seed phase first")
+	}
+	ids, _, err := g.listPage(ctx, hdr, p, 10)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("after500: page %d is empty", p)
+	}
+	u := g.cfg.baseURL + "/leads?limit=10&after=" + url.QueryEscape(ids[len(ids)-1])
+	return func(t *vegeta.Target) error {
+		*t = vegeta.Target{Method: http.MethodGet, URL: u, Header: hdr}
+		return nil
+	}, nil
+}
+
+// listPage reads page p of the unfiltered list: its leads' ids and the total.
+func (g *generator) listPage(ctx context.Context, hdr http.Header, p, limit int) (ids []string, total int, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/leads?page=%d&limit=%d", g.cfg.baseURL, p, limit), nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header = hdr
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, fmt.Errorf("list page %d: status %d", p, resp.StatusCode)
+	}
+	var body struct {
+		Data struct {
+			Leads []struct {
+				ID string `json:"id"`
+			} `json:"leads"`
+			Total int `json:"total"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, 0, fmt.Errorf("list page %d: %w", p, err)
+	}
+	for _, l := range body.Data.Leads {
+		ids = append(ids, l.ID)
+	}
+	return ids, body.Data.Total, nil
+}
+
 // getTargeter samples lead ids across the table (100 per page of 20 pages
 // spread over the total), then asks for random ones.
 func (g *generator) getTargeter(ctx context.Context) (vegeta.Targeter, error) {
@@ -507,36 +575,7 @@ func (g *generator) getTargeter(ctx context.Context) (vegeta.Targeter, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := func(p int) (ids []string, total int, err error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/leads?page=%d&limit=100", g.cfg.baseURL, p), nil)
-		if err != nil {
-			return nil, 0, err
-		}
-		req.Header = hdr
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, 0, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, 0, fmt.Errorf("list page %d: status %d", p, resp.StatusCode)
-		}
-		var body struct {
-			Data struct {
-				Leads []struct {
-					ID string `json:"id"`
-				} `json:"leads"`
-				Total int `json:"total"`
-			} `json:"data"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-			return nil, 0, fmt.Errorf("list page %d: %w", p, err)
-		}
-		for _, l := range body.Data.Leads {
-			ids = append(ids, l.ID)
-		}
-		return ids, body.Data.Total, nil
-	}
+	page := func(p int) ([]string, int, error) { return g.listPage(ctx, hdr, p, 100) }
 	ids, total, err := page(1)
 	if err != nil {
 		return nil, err
