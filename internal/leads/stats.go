@@ -171,18 +171,95 @@ type StatsReader interface {
 	DayCounts(ctx context.Context, f ListFilter) ([]DayCount, error)
 	// CountByCentre counts the leads f selects by centre ("" for none).
 	CountByCentre(ctx context.Context, f ListFilter) (map[string]int, error)
+	// WeekCounts counts the leads of f's centre and course created in the
+	// UTC ISO weeks whose Mondays are from from (inclusive) to to
+	// (exclusive), from the counts the store keeps by week: DayCounts whose
+	// Day is the week's Monday. f's other fields are not used.
+	WeekCounts(ctx context.Context, f ListFilter, from, to time.Time) ([]DayCount, error)
 	// FirstContactDelays reads the first-contact delays (contactedAt −
 	// createdAt, whole seconds) of the contacted leads f selects, in
 	// ascending order, limit of them from rank offset (0-based).
 	FirstContactDelays(ctx context.Context, f ListFilter, offset, limit int) ([]int64, error)
 }
 
-// ReadStats reads the figures of f through r: the day counts folded into
-// weeks, the overdue leads of the overdue time's own day counted exactly, and
-// the delays at the ranks the percentiles need (see Store.Stats).
+// WeekStart is the start (UTC) of the Monday of t's ISO week.
+func WeekStart(t time.Time) time.Time {
+	d := DayStart(t)
+	return d.AddDate(0, 0, -(int(d.Weekday())+6)%7)
+}
+
+// WholeWeeks is the part of f's range that a store may count from its
+// counts by week (StatsReader.WeekCounts): the ISO weeks wholly inside the
+// range that end before the week of overdueBefore's day begins, so that
+// every pending, uncontacted lead in them is overdue (WeekAggregates needs
+// that of a count it cannot split). from and to are Mondays, to exclusive;
+// ok is false when there is no such week. The leads before from and from to
+// on are counted one by one.
+func WholeWeeks(f StatsFilter, overdueBefore time.Time) (from, to time.Time, ok bool) {
+	to = WeekStart(overdueBefore)
+	if f.CreatedTo != nil {
+		// The range's end is inclusive, to the microsecond.
+		to = minTime(to, WeekStart(f.CreatedTo.Add(time.Microsecond)))
+	}
+	if f.CreatedFrom == nil {
+		return time.Time{}, to, to.After(time.Time{})
+	}
+	from = WeekStart(*f.CreatedFrom)
+	if from.Before(*f.CreatedFrom) {
+		from = from.AddDate(0, 0, 7)
+	}
+	return from, to, from.Before(to)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// countDays reads the day counts of the selection: from the store's counts
+// by week for the whole weeks (WholeWeeks), from the leads for the rest.
+func countDays(ctx context.Context, r StatsReader, f StatsFilter, selection ListFilter, overdueBefore time.Time) ([]DayCount, error) {
+	from, to, ok := WholeWeeks(f, overdueBefore)
+	if !ok {
+		return r.DayCounts(ctx, selection)
+	}
+	var days []DayCount
+	if f.CreatedFrom != nil && f.CreatedFrom.Before(from) {
+		before := selection
+		end := from.Add(-time.Microsecond)
+		before.CreatedTo = &end
+		d, err := r.DayCounts(ctx, before)
+		if err != nil {
+			return nil, err
+		}
+		days = append(days, d...)
+	}
+	weeks, err := r.WeekCounts(ctx, selection, from, to)
+	if err != nil {
+		return nil, err
+	}
+	days = append(days, weeks...)
+	if f.CreatedTo == nil || !f.CreatedTo.Before(to) {
+		after := selection
+		after.CreatedFrom = &to
+		d, err := r.DayCounts(ctx, after)
+		if err != nil {
+			return nil, err
+		}
+		days = append(days, d...)
+	}
+	return days, nil
+}
+
+// ReadStats reads the figures of f through r: the day counts (whole weeks
+// from the store's counts by week) folded into weeks, the overdue leads of
+// the overdue time's own day counted exactly, and the delays at the ranks the
+// percentiles need (see Store.Stats).
 func ReadStats(ctx context.Context, r StatsReader, f StatsFilter, overdueBefore time.Time) ([]WeekAggregate, map[int]int64, error) {
 	selection := ListFilter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo, CenterID: f.CenterID, CourseID: f.CourseID}
-	days, err := r.DayCounts(ctx, selection)
+	days, err := countDays(ctx, r, f, selection, overdueBefore)
 	if err != nil {
 		return nil, nil, err
 	}

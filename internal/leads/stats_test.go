@@ -105,3 +105,49 @@ func TestRankRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestWholeWeeks(t *testing.T) {
+	at := func(s string) *time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &v
+	}
+	overdue := *at("2027-01-13T10:00:00Z") // a Wednesday: its week starts 2027-01-11
+	tests := []struct {
+		name     string
+		f        StatsFilter
+		overdue  time.Time
+		from, to string // Mondays; "" for none
+	}{
+		{"everything: up to the overdue time's week", StatsFilter{}, overdue, "0001-01-01", "2027-01-11"},
+		{"from a Monday's start", StatsFilter{CreatedFrom: at("2026-12-14T00:00:00Z")}, overdue, "2026-12-14", "2027-01-11"},
+		{"from a microsecond into a Monday", StatsFilter{CreatedFrom: at("2026-12-14T00:00:00.000001Z")}, overdue, "2026-12-21", "2027-01-11"},
+		{"from a Sunday", StatsFilter{CreatedFrom: at("2026-12-20T23:00:00Z")}, overdue, "2026-12-21", "2027-01-11"},
+		{"to a Sunday's last microsecond", StatsFilter{CreatedTo: at("2026-12-27T23:59:59.999999Z")}, overdue, "0001-01-01", "2026-12-28"},
+		{"to a microsecond before that", StatsFilter{CreatedTo: at("2026-12-27T23:59:59.999998Z")}, overdue, "0001-01-01", "2026-12-21"},
+		{"to a Monday's start", StatsFilter{CreatedTo: at("2026-12-28T00:00:00Z")}, overdue, "0001-01-01", "2026-12-28"},
+		{"a range after the overdue week's start", StatsFilter{CreatedFrom: at("2027-01-11T00:00:00Z")}, overdue, "", ""},
+		{"a range inside one week", StatsFilter{CreatedFrom: at("2026-12-15T00:00:00Z"), CreatedTo: at("2026-12-19T00:00:00Z")}, overdue, "", ""},
+		{"one whole week", StatsFilter{CreatedFrom: at("2026-12-14T00:00:00Z"), CreatedTo: at("2026-12-20T23:59:59.999999Z")}, overdue, "2026-12-14", "2026-12-21"},
+		{"an overdue time on a Monday", StatsFilter{}, *at("2027-01-11T00:00:00Z"), "0001-01-01", "2027-01-11"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to, ok := WholeWeeks(tt.f, tt.overdue)
+			if !ok {
+				if tt.from != "" {
+					t.Fatalf("no whole weeks; want %s to %s", tt.from, tt.to)
+				}
+				return
+			}
+			if got := [2]string{from.Format(time.DateOnly), to.Format(time.DateOnly)}; got != [2]string{tt.from, tt.to} {
+				t.Errorf("%s to %s; want %s to %s", got[0], got[1], tt.from, tt.to)
+			}
+			if from.Weekday() != time.Monday || to.Weekday() != time.Monday {
+				t.Errorf("%s to %s are not Mondays", from, to)
+			}
+		})
+	}
+}

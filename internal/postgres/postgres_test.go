@@ -190,9 +190,13 @@ func seedPeople(tb testing.TB, st leads.Store, n int) {
 		JOIN users u ON u.id = 'person-' || i,
 		LATERAL (SELECT timestamptz '2024-12-01 00:00:00Z' + (i::float8 / $1) * interval '730 days' AS created) AS t,
 		LATERAL (SELECT CASE i % 5 WHEN 2 THEN 'CONTACTED' WHEN 3 THEN 'LOST' WHEN 4 THEN 'CONVERTED' ELSE 'PENDING' END AS status) AS st`,
-		`ALTER TABLE leads ENABLE TRIGGER leads_count_insert`,
+		`ALTER TABLE leads ENABLE TRIGGER leads_count_insert; ALTER TABLE leads ENABLE TRIGGER leads_weeks_insert`,
 		`INSERT INTO lead_counts (status, center_id, shard, n)
-		SELECT status, COALESCE(center_id, ''), 0, count(*) FROM leads GROUP BY 1, 2`,
+		SELECT status, COALESCE(center_id, ''), 0, count(*) FROM leads GROUP BY 1, 2;
+		INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, n, contacted)
+		SELECT date_trunc('week', created_at AT TIME ZONE 'UTC')::date, COALESCE(center_id, ''), COALESCE(course_id, ''),
+			status, step_reached, count(*), count(contacted_at)
+		FROM leads GROUP BY 1, 2, 3, 4, 5`,
 		`VACUUM ANALYZE`,
 	}
 	// The leads' secondary indexes (trigram, partial) are dropped for the bulk
@@ -219,10 +223,11 @@ func seedPeople(tb testing.TB, st leads.Store, n int) {
 	for _, name := range names {
 		drops = append(drops, "DROP INDEX "+pgx.Identifier{name}.Sanitize())
 	}
-	// The count trigger is off for the insert too: a million upserts of the
-	// same few lead_counts rows in one transaction leave version chains that
-	// every later upsert walks. The counts are written once after it.
-	drops = append(drops, `ALTER TABLE leads DISABLE TRIGGER leads_count_insert`)
+	// The count triggers are off for the insert too: a million upserts of
+	// the same few lead_counts (and lead_weeks) rows in one transaction leave
+	// version chains that every later upsert walks. The counts are written
+	// once after it, as migration 00008 writes lead_weeks.
+	drops = append(drops, `ALTER TABLE leads DISABLE TRIGGER leads_count_insert`, `ALTER TABLE leads DISABLE TRIGGER leads_weeks_insert`)
 	insert := len(steps) - 4 // the leads' insert, before the trigger, the counts and VACUUM
 	steps = slices.Concat(steps[:insert], drops, steps[insert:insert+1], defs, steps[insert+1:])
 	for _, q := range steps {

@@ -53,6 +53,15 @@ func testStats(t *testing.T, open Opener) {
 		case 4:
 			leads.UpdateStatus(ctx, s, l.ID, leads.StatusChange{Status: leads.StatusLost}, "a-ada", created.Add(delay))
 		}
+		switch i {
+		case 7: // moves to another centre and course a week later: its counts move with it
+			saveAs(t, s, uid, leads.SaveInput{CenterID: ptr("c1"), CourseID: ptr("k1")}, created.AddDate(0, 0, 7))
+		case 13: // erased: its counts go with it
+			if err := leads.DeleteLead(ctx, s, l.ID, created.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		ids = append(ids, l.ID)
 	}
 	var all []leads.Lead
