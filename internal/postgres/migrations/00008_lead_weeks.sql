@@ -23,20 +23,43 @@ CREATE TABLE lead_weeks (
 ) WITH (fillfactor = 70);
 
 -- +goose StatementBegin
-CREATE FUNCTION lead_weeks_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION lead_weeks_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Both rows of a move in one statement in key order, so two
-    -- transactions moving leads between the same keys cannot deadlock.
+    INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, n, contacted)
+    VALUES (date_trunc('week', NEW.created_at AT TIME ZONE 'UTC')::date, COALESCE(NEW.center_id, ''), COALESCE(NEW.course_id, ''),
+        NEW.status, NEW.step_reached, 1, (NEW.contacted_at IS NOT NULL)::integer)
+    ON CONFLICT (week, center_id, course_id, status, step_reached)
+    DO UPDATE SET n = lead_weeks.n + 1, contacted = lead_weeks.contacted + excluded.contacted;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION lead_weeks_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE lead_weeks SET n = n - 1, contacted = contacted - (OLD.contacted_at IS NOT NULL)::integer
+    WHERE week = date_trunc('week', OLD.created_at AT TIME ZONE 'UTC')::date AND center_id = COALESCE(OLD.center_id, '')
+        AND course_id = COALESCE(OLD.course_id, '') AND status = OLD.status AND step_reached = OLD.step_reached;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- Both rows of a move are written by one statement in key order, so two
+-- transactions moving leads between the same keys lock them in the same
+-- order and cannot deadlock; when only the first contact changes, the two
+-- rows are one.
+-- +goose StatementBegin
+CREATE FUNCTION lead_weeks_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, n, contacted)
     SELECT v.week, v.center_id, v.course_id, v.status, v.step_reached, sum(v.n), sum(v.contacted)
-    FROM (
-        SELECT date_trunc('week', OLD.created_at AT TIME ZONE 'UTC')::date, COALESCE(OLD.center_id, ''), COALESCE(OLD.course_id, ''),
-            OLD.status, OLD.step_reached, -1, -(OLD.contacted_at IS NOT NULL)::integer
-        WHERE TG_OP IN ('UPDATE', 'DELETE')
-        UNION ALL
-        SELECT date_trunc('week', NEW.created_at AT TIME ZONE 'UTC')::date, COALESCE(NEW.center_id, ''), COALESCE(NEW.course_id, ''),
-            NEW.status, NEW.step_reached, 1, (NEW.contacted_at IS NOT NULL)::integer
-        WHERE TG_OP IN ('UPDATE', 'INSERT')
+    FROM (VALUES
+        (date_trunc('week', OLD.created_at AT TIME ZONE 'UTC')::date, COALESCE(OLD.center_id, ''), COALESCE(OLD.course_id, ''),
+            OLD.status, OLD.step_reached, -1, -(OLD.contacted_at IS NOT NULL)::integer),
+        (date_trunc('week', NEW.created_at AT TIME ZONE 'UTC')::date, COALESCE(NEW.center_id, ''), COALESCE(NEW.course_id, ''),
+            NEW.status, NEW.step_reached, 1, (NEW.contacted_at IS NOT NULL)::integer)
     ) AS v (week, center_id, course_id, status, step_reached, n, contacted)
     GROUP BY 1, 2, 3, 4, 5
     ORDER BY 1, 2, 3, 4, 5
@@ -48,9 +71,9 @@ $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER leads_weeks_insert AFTER INSERT ON leads
-    FOR EACH ROW EXECUTE FUNCTION lead_weeks_change();
+    FOR EACH ROW EXECUTE FUNCTION lead_weeks_insert();
 CREATE TRIGGER leads_weeks_delete AFTER DELETE ON leads
-    FOR EACH ROW EXECUTE FUNCTION lead_weeks_change();
+    FOR EACH ROW EXECUTE FUNCTION lead_weeks_delete();
 -- The WHEN is checked without calling the function: a save that moves none
 -- of the keys (the usual one) costs nothing here.
 CREATE TRIGGER leads_weeks_update AFTER UPDATE OF created_at, center_id, course_id, status, step_reached, contacted_at ON leads
@@ -61,7 +84,7 @@ CREATE TRIGGER leads_weeks_update AFTER UPDATE OF created_at, center_id, course_
           OR OLD.status IS DISTINCT FROM NEW.status
           OR OLD.step_reached IS DISTINCT FROM NEW.step_reached
           OR (OLD.contacted_at IS NULL) <> (NEW.contacted_at IS NULL))
-    EXECUTE FUNCTION lead_weeks_change();
+    EXECUTE FUNCTION lead_weeks_update();
 
 INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, n, contacted)
 SELECT date_trunc('week', created_at AT TIME ZONE 'UTC')::date, COALESCE(center_id, ''), COALESCE(course_id, ''),
@@ -72,5 +95,7 @@ FROM leads GROUP BY 1, 2, 3, 4, 5;
 DROP TRIGGER leads_weeks_update ON leads;
 DROP TRIGGER leads_weeks_delete ON leads;
 DROP TRIGGER leads_weeks_insert ON leads;
-DROP FUNCTION lead_weeks_change();
+DROP FUNCTION lead_weeks_update();
+DROP FUNCTION lead_weeks_delete();
+DROP FUNCTION lead_weeks_insert();
 DROP TABLE lead_weeks;
