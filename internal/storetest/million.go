@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,8 @@ func Million() int {
 // and phones (see the engines' seedPeople): name i is firstNames[i%10] +
 // " " + lastNames[(i/10)%10] + " " + i, e-mail person<i>@example.com, phone
 // 080<i, 8 digits>. Each case reports its latency's median and 99th
-// percentile; the export reports rows per second and the heap it grew by.
+// percentile; List32 runs the list's cases from 32 clients at once; the
+// export reports rows per second and the heap it grew by.
 func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(tb testing.TB, s leads.Store, n int)) {
 	if os.Getenv("LEADS_BENCH_MILLION") == "" {
 		b.Skip("set LEADS_BENCH_MILLION=1 to seed a million leads (minutes) and measure the desk's reads on them")
@@ -89,6 +91,44 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 			}
 			reportLatency(b, took)
 			b.ReportMetric(float64(total), "matches")
+		})
+	}
+	// The same reads from 32 clients at once, as the load script's closed
+	// loops have them: each iteration sends one read from each client
+	// together, so a read's latency includes its wait for the others on the
+	// machine's cores.
+	for _, c := range cases {
+		c.f.Page, c.f.Limit = 1, leads.DefaultLimit
+		switch c.name {
+		case "page500":
+			c.f.Page = 500
+		case "after500":
+			continue // its cursor is read above; page500 stands for the depth
+		}
+		b.Run("List32/"+c.name, func(b *testing.B) {
+			const clients = 32
+			var took []time.Duration
+			var mu sync.Mutex
+			start := time.Now()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for range clients {
+					wg.Go(func() {
+						t0 := time.Now()
+						_, err := s.ListLeads(ctx, c.f)
+						d := time.Since(t0)
+						if err != nil {
+							b.Error(err)
+						}
+						mu.Lock()
+						took = append(took, d)
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(len(took))/time.Since(start).Seconds(), "reads/s")
+			reportLatency(b, took)
 		})
 	}
 	statsCases := []struct {
