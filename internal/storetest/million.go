@@ -131,15 +131,23 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 			reportLatency(b, took)
 		})
 	}
+	// Mid-week bounds and an overdue time late on a Sunday: the most the
+	// stats count from the leads rather than from the counts by week (about six
+	// days at each edge, eight at the end).
+	midFrom, midTo := time.Date(2026, 6, 2, 12, 0, 0, 0, time.UTC), time.Date(2026, 9, 6, 12, 0, 0, 0, time.UTC)
+	lateSunday := time.Date(2026, 11, 29, 23, 0, 0, 0, time.UTC)
 	statsCases := []struct {
-		name string
-		f    leads.StatsFilter
+		name    string
+		f       leads.StatsFilter
+		overdue time.Time
 	}{
-		{"all", leads.StatsFilter{}},
-		{"centre", leads.StatsFilter{CenterID: "seed-centre-5"}},
-		{"course", leads.StatsFilter{CourseID: "seed-course-7"}},
-		{"quarter", leads.StatsFilter{CreatedFrom: &from, CreatedTo: &to}},
-		{"quarter+centre", leads.StatsFilter{CreatedFrom: &from, CreatedTo: &to, CenterID: "seed-centre-5"}},
+		{"all", leads.StatsFilter{}, overdue.Add(-24 * time.Hour)},
+		{"all,overdue-sunday", leads.StatsFilter{}, lateSunday},
+		{"centre", leads.StatsFilter{CenterID: "seed-centre-5"}, overdue.Add(-24 * time.Hour)},
+		{"course", leads.StatsFilter{CourseID: "seed-course-7"}, overdue.Add(-24 * time.Hour)},
+		{"quarter", leads.StatsFilter{CreatedFrom: &from, CreatedTo: &to}, overdue.Add(-24 * time.Hour)},
+		{"quarter,mid-week", leads.StatsFilter{CreatedFrom: &midFrom, CreatedTo: &midTo}, lateSunday},
+		{"quarter+centre", leads.StatsFilter{CreatedFrom: &from, CreatedTo: &to, CenterID: "seed-centre-5"}, overdue.Add(-24 * time.Hour)},
 	}
 	for _, c := range statsCases {
 		b.Run("Stats/"+c.name, func(b *testing.B) {
@@ -147,7 +155,7 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 			total := 0
 			for b.Loop() {
 				t0 := time.Now()
-				weeks, delays, err := s.Stats(ctx, c.f, now.Add(-24*time.Hour))
+				weeks, delays, err := s.Stats(ctx, c.f, c.overdue)
 				st := leads.BuildStats(c.f, weeks, delays, now)
 				took = append(took, time.Since(t0))
 				if err != nil {

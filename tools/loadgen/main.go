@@ -508,9 +508,10 @@ func (g *generator) deepPageTargeter() vegeta.Targeter {
 }
 
 // afterTargeter asks for the same deep page as deepPageTargeter (the 4,991st
-// to 5,000th newest leads, or the last ten of a shorter list) by the keyset
-// cursor instead of page: after the id of the lead before them, which it
-// reads once at the start.
+// to 5,000th newest leads) by the keyset cursor instead of page: after the id
+// of the lead before them, which it reads once at the start. On a list of
+// 5,000 leads or fewer, where page 500 is empty, it asks for the leads after
+// the last full page instead, so that the phase still reads some.
 func (g *generator) afterTargeter(ctx context.Context) (vegeta.Targeter, error) {
 	hdr, err := g.staffHeader()
 	if err != nil {

@@ -6,9 +6,14 @@
 -- week, instead of every lead's index entry; the weeks at the range's edges
 -- and those from the overdue time's week on are counted from the leads.
 --
--- One row per key, no shards: a lead's creation already locks its centre's
--- assignment turn, and every key here names a centre, or none. A count may
--- reach 0; the reads skip those.
+-- A row stays locked from the change that writes it until that change
+-- commits, so changes with the same key queue. A lead created with a centre
+-- already queues on its centre's assignment turn, whose key is coarser; a
+-- lead created without one does not, so the keys without a centre are spread
+-- over 8 random shards (a shard may go negative; the sums stay exact). Later
+-- moves (a step raised, a status, a first contact) queue only behind moves
+-- of the same week, centre, course, status and step. A count may reach 0;
+-- the reads skip those.
 
 -- +goose Up
 CREATE TABLE lead_weeks (
@@ -17,19 +22,28 @@ CREATE TABLE lead_weeks (
     course_id    text NOT NULL DEFAULT '',
     status       text NOT NULL,
     step_reached integer NOT NULL,
+    shard        integer NOT NULL DEFAULT 0,
     n            bigint NOT NULL,
     contacted    bigint NOT NULL,
-    PRIMARY KEY (week, center_id, course_id, status, step_reached)
+    PRIMARY KEY (week, center_id, course_id, status, step_reached, shard)
 ) WITH (fillfactor = 70);
+
+-- lead_weeks_add adds n leads (c of them contacted) to the key of lead l,
+-- on a random shard when l has no centre.
+-- +goose StatementBegin
+CREATE FUNCTION lead_weeks_add(l leads, n integer, c integer) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, shard, n, contacted)
+    VALUES (date_trunc('week', l.created_at AT TIME ZONE 'UTC')::date, COALESCE(l.center_id, ''), COALESCE(l.course_id, ''),
+        l.status, l.step_reached, CASE WHEN l.center_id IS NULL THEN floor(random() * 8)::integer ELSE 0 END, n, c)
+    ON CONFLICT (week, center_id, course_id, status, step_reached, shard)
+    DO UPDATE SET n = lead_weeks.n + excluded.n, contacted = lead_weeks.contacted + excluded.contacted
+$$;
+-- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE FUNCTION lead_weeks_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, n, contacted)
-    VALUES (date_trunc('week', NEW.created_at AT TIME ZONE 'UTC')::date, COALESCE(NEW.center_id, ''), COALESCE(NEW.course_id, ''),
-        NEW.status, NEW.step_reached, 1, (NEW.contacted_at IS NOT NULL)::integer)
-    ON CONFLICT (week, center_id, course_id, status, step_reached)
-    DO UPDATE SET n = lead_weeks.n + 1, contacted = lead_weeks.contacted + excluded.contacted;
+    PERFORM lead_weeks_add(NEW, 1, (NEW.contacted_at IS NOT NULL)::integer);
     RETURN NULL;
 END
 $$;
@@ -38,33 +52,30 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION lead_weeks_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE lead_weeks SET n = n - 1, contacted = contacted - (OLD.contacted_at IS NOT NULL)::integer
-    WHERE week = date_trunc('week', OLD.created_at AT TIME ZONE 'UTC')::date AND center_id = COALESCE(OLD.center_id, '')
-        AND course_id = COALESCE(OLD.course_id, '') AND status = OLD.status AND step_reached = OLD.step_reached;
+    PERFORM lead_weeks_add(OLD, -1, -(OLD.contacted_at IS NOT NULL)::integer);
     RETURN NULL;
 END
 $$;
 -- +goose StatementEnd
 
--- Both rows of a move are written by one statement in key order, so two
--- transactions moving leads between the same keys lock them in the same
--- order and cannot deadlock; when only the first contact changes, the two
--- rows are one.
+-- The two rows of a move are written in key order, so two transactions
+-- moving leads between the same keys lock them in the same order and cannot
+-- deadlock; a first contact that moves no key is one row.
 -- +goose StatementBegin
 CREATE FUNCTION lead_weeks_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_key record := (date_trunc('week', OLD.created_at AT TIME ZONE 'UTC'), COALESCE(OLD.center_id, ''), COALESCE(OLD.course_id, ''), OLD.status, OLD.step_reached);
+    new_key record := (date_trunc('week', NEW.created_at AT TIME ZONE 'UTC'), COALESCE(NEW.center_id, ''), COALESCE(NEW.course_id, ''), NEW.status, NEW.step_reached);
 BEGIN
-    INSERT INTO lead_weeks (week, center_id, course_id, status, step_reached, n, contacted)
-    SELECT v.week, v.center_id, v.course_id, v.status, v.step_reached, sum(v.n), sum(v.contacted)
-    FROM (VALUES
-        (date_trunc('week', OLD.created_at AT TIME ZONE 'UTC')::date, COALESCE(OLD.center_id, ''), COALESCE(OLD.course_id, ''),
-            OLD.status, OLD.step_reached, -1, -(OLD.contacted_at IS NOT NULL)::integer),
-        (date_trunc('week', NEW.created_at AT TIME ZONE 'UTC')::date, COALESCE(NEW.center_id, ''), COALESCE(NEW.course_id, ''),
-            NEW.status, NEW.step_reached, 1, (NEW.contacted_at IS NOT NULL)::integer)
-    ) AS v (week, center_id, course_id, status, step_reached, n, contacted)
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (week, center_id, course_id, status, step_reached)
-    DO UPDATE SET n = lead_weeks.n + excluded.n, contacted = lead_weeks.contacted + excluded.contacted;
+    IF old_key = new_key THEN
+        PERFORM lead_weeks_add(NEW, 0, (NEW.contacted_at IS NOT NULL)::integer - (OLD.contacted_at IS NOT NULL)::integer);
+    ELSIF old_key < new_key THEN
+        PERFORM lead_weeks_add(OLD, -1, -(OLD.contacted_at IS NOT NULL)::integer);
+        PERFORM lead_weeks_add(NEW, 1, (NEW.contacted_at IS NOT NULL)::integer);
+    ELSE
+        PERFORM lead_weeks_add(NEW, 1, (NEW.contacted_at IS NOT NULL)::integer);
+        PERFORM lead_weeks_add(OLD, -1, -(OLD.contacted_at IS NOT NULL)::integer);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -98,4 +109,5 @@ DROP TRIGGER leads_weeks_insert ON leads;
 DROP FUNCTION lead_weeks_update();
 DROP FUNCTION lead_weeks_delete();
 DROP FUNCTION lead_weeks_insert();
+DROP FUNCTION lead_weeks_add(leads, integer, integer);
 DROP TABLE lead_weeks;
