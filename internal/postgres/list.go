@@ -100,11 +100,7 @@ func (q *listQuery) search(text string) string {
 func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPage, error) {
 	page := leads.NewLeadPage(f)
 	q := newListQuery(f)
-	where, after := q.where, ""
-	if f.After != "" {
-		after = q.arg(f.After)
-		where = schema.AndWhere(where, schema.After(f.Sort, after))
-	}
+	where, after := schema.PageWhere(q.where, f, q.arg)
 	n := len(q.args)                                                                                                                        // those of the count and the cursor; the page's come after them
 	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "id", f.Limit, f.Offset(), q.arg) // before q.args is read
 	var total int64 = -1

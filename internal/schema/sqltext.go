@@ -75,6 +75,17 @@ func After(sort leads.Sort, id string) string {
 	return "(" + col + ", id) " + op + " (SELECT " + col + ", id FROM leads WHERE id = " + id + ")"
 }
 
+// PageWhere is the WHERE of f's page: the filter's where and, with a cursor
+// (f.After), its keyset condition, whose placeholder it returns as after ("",
+// without one) for PageTotal.
+func PageWhere(where string, f leads.ListFilter, arg func(any) string) (pageWhere, after string) {
+	if f.After == "" {
+		return where, ""
+	}
+	after = arg(f.After)
+	return AndWhere(where, After(f.Sort, after)), after
+}
+
 // PageTotal is the statement a store asks when a page has no rows, so no row
 // carried the total: the count, and whether the cursor's lead (the placeholder
 // after, "" without a cursor) exists, for an empty page after an unknown

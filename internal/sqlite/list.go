@@ -107,11 +107,7 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 		return page, err
 	}
 	q := newListQuery(f)
-	where, after := q.where, ""
-	if f.After != "" {
-		after = q.arg(f.After)
-		where = schema.AndWhere(where, schema.After(f.Sort, after))
-	}
+	where, after := schema.PageWhere(q.where, f, q.arg)
 	n := len(q.args)                                                                                                                           // those of the count and the cursor; the page's come after them
 	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "rowid", f.Limit, f.Offset(), q.arg) // before q.args is read
 	rows, err := s.read.QueryContext(ctx, query, q.args...)

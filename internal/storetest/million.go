@@ -65,18 +65,21 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 		{"page500", leads.ListFilter{}},
 		{"after500", leads.ListFilter{}}, // the same page by the keyset cursor
 	}
-	for _, c := range cases {
-		c.f.Page, c.f.Limit = 1, leads.DefaultLimit
-		switch c.name {
+	for i := range cases {
+		f := &cases[i].f
+		f.Page, f.Limit = 1, leads.DefaultLimit
+		switch cases[i].name {
 		case "page500":
-			c.f.Page = 500
+			f.Page = 500
 		case "after500":
 			before, err := s.ListLeads(ctx, leads.ListFilter{Page: 499, Limit: leads.DefaultLimit})
 			if err != nil || len(before.Leads) == 0 {
 				b.Fatalf("page 499: %d leads, %v", len(before.Leads), err)
 			}
-			c.f.Page, c.f.After = 0, before.Leads[len(before.Leads)-1].ID
+			f.Page, f.After = 0, before.Leads[len(before.Leads)-1].ID
 		}
+	}
+	for _, c := range cases {
 		b.Run("List/"+c.name, func(b *testing.B) {
 			var took []time.Duration
 			total := 0
@@ -98,13 +101,6 @@ func BenchMillion(b *testing.B, open func(tb testing.TB) leads.Store, seed func(
 	// together, so a read's latency includes its wait for the others on the
 	// machine's cores.
 	for _, c := range cases {
-		c.f.Page, c.f.Limit = 1, leads.DefaultLimit
-		switch c.name {
-		case "page500":
-			c.f.Page = 500
-		case "after500":
-			continue // its cursor is read above; page500 stands for the depth
-		}
 		b.Run("List32/"+c.name, func(b *testing.B) {
 			const clients = 32
 			var took []time.Duration
