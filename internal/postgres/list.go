@@ -101,8 +101,10 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	page := leads.NewLeadPage(f)
 	q := newListQuery(f)
 	where, after := schema.PageWhere(q.where, f, q.arg)
-	n := len(q.args)                                                                                                                        // those of the count and the cursor; the page's come after them
-	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "id", f.Limit, f.Offset(), q.arg) // before q.args is read
+	// The count's and the cursor's arguments; the page's come after them,
+	// and ListPage adds them before q.args is read.
+	n := len(q.args)
+	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "id", f.Limit, f.Offset(), q.arg)
 	var total int64 = -1
 	err := s.query(ctx, func(rows pgx.Rows) error {
 		sc := newLeadScanner(&total)

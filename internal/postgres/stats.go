@@ -66,15 +66,7 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 // WeekCounts reads lead_weeks (migration 00008).
 func (r statsReader) WeekCounts(ctx context.Context, f leads.ListFilter, from, to time.Time) ([]leads.DayCount, error) {
 	q := listQuery{}
-	where := " WHERE week >= " + q.arg(from.Format(time.DateOnly)) + "::date AND week < " + q.arg(to.Format(time.DateOnly)) + "::date"
-	if f.CenterID != "" {
-		where += " AND center_id = " + q.arg(f.CenterID)
-	}
-	if f.CourseID != "" {
-		where += " AND course_id = " + q.arg(f.CourseID)
-	}
-	rows, _ := r.tx.Query(ctx, `SELECT to_char(week, 'YYYY-MM-DD'), center_id, status, step_reached, sum(n), sum(contacted)
-		FROM lead_weeks`+where+` GROUP BY week, center_id, status, step_reached HAVING sum(n) <> 0`, q.args...)
+	rows, _ := r.tx.Query(ctx, schema.WeekCounts("to_char(week, 'YYYY-MM-DD')", "::date", f, from, to, q.arg), q.args...)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (d leads.DayCount, err error) {
 		err = row.Scan(&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted)
 		return d, err

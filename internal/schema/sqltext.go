@@ -2,6 +2,7 @@ package schema
 
 import (
 	"strings"
+	"time"
 
 	"github.com/leads/leads/internal/leads"
 )
@@ -95,4 +96,21 @@ func PageTotal(count, after string) string {
 		return `SELECT (` + count + `), 1 = 1`
 	}
 	return `SELECT (` + count + `), EXISTS (SELECT 1 FROM leads WHERE id = ` + after + `)`
+}
+
+// WeekCounts is the statement of a store's leads.StatsReader.WeekCounts:
+// lead_weeks (migration 00008) summed by week, centre, status and step over
+// the weeks whose Mondays are from from to to (exclusive), for f's centre and
+// course. week is how the engine writes a week as "YYYY-MM-DD", dateCast what
+// makes a "YYYY-MM-DD" argument a week ("" when it is one already).
+func WeekCounts(week, dateCast string, f leads.ListFilter, from, to time.Time, arg func(any) string) string {
+	where := " WHERE week >= " + arg(from.Format(time.DateOnly)) + dateCast + " AND week < " + arg(to.Format(time.DateOnly)) + dateCast
+	if f.CenterID != "" {
+		where += " AND center_id = " + arg(f.CenterID)
+	}
+	if f.CourseID != "" {
+		where += " AND course_id = " + arg(f.CourseID)
+	}
+	return `SELECT ` + week + `, center_id, status, step_reached, sum(n), sum(contacted) FROM lead_weeks` + where +
+		` GROUP BY week, center_id, status, step_reached HAVING sum(n) <> 0`
 }

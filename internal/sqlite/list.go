@@ -108,8 +108,10 @@ func (s *Store) ListLeads(ctx context.Context, f leads.ListFilter) (leads.LeadPa
 	}
 	q := newListQuery(f)
 	where, after := schema.PageWhere(q.where, f, q.arg)
-	n := len(q.args)                                                                                                                           // those of the count and the cursor; the page's come after them
-	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "rowid", f.Limit, f.Offset(), q.arg) // before q.args is read
+	// The count's and the cursor's arguments; the page's come after them,
+	// and ListPage adds them before q.args is read.
+	n := len(q.args)
+	query := `SELECT (` + q.count + `), ` + leadColumns + ` FROM leads` + schema.ListPage(where, q.order, "rowid", f.Limit, f.Offset(), q.arg)
 	rows, err := s.read.QueryContext(ctx, query, q.args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: list leads: %w", err)

@@ -74,15 +74,7 @@ func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map
 // WeekCounts reads lead_weeks (migration 00008).
 func (r statsReader) WeekCounts(ctx context.Context, f leads.ListFilter, from, to time.Time) ([]leads.DayCount, error) {
 	q := listQuery{}
-	where := " WHERE week >= " + q.arg(from.Format(time.DateOnly)) + " AND week < " + q.arg(to.Format(time.DateOnly))
-	if f.CenterID != "" {
-		where += " AND center_id = " + q.arg(f.CenterID)
-	}
-	if f.CourseID != "" {
-		where += " AND course_id = " + q.arg(f.CourseID)
-	}
-	return list(ctx, r.tx, "week counts", `SELECT week, center_id, status, step_reached, sum(n), sum(contacted)
-		FROM lead_weeks`+where+` GROUP BY week, center_id, status, step_reached HAVING sum(n) <> 0`,
+	return list(ctx, r.tx, "week counts", schema.WeekCounts("week", "", f, from, to, q.arg),
 		func(d *leads.DayCount) []any {
 			return []any{&d.Day, &d.CenterID, &d.Status, &d.StepReached, &d.Leads, &d.Contacted}
 		}, q.args...)

@@ -46,6 +46,9 @@ import (
 	"github.com/leads/leads/internal/auth"
 )
 
+// phases are what -phase may name.
+var phases = []string{"seed", "save", "resave", "list", "page500", "after500", "get"}
+
 // Limits that keep a run bounded on a shared machine.
 const (
 	maxDuration = 60 * time.Second
@@ -90,7 +93,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	secret := getenv("LEADS_JWT_SECRET")
 	fs.StringVar(&c.baseURL, "url", "http://127.0.0.1:8080", "base URL of the running service")
 	fs.Func("jwt-secret", "HS256 secret the service verifies (default $LEADS_JWT_SECRET)", func(s string) error { secret = s; return nil })
-	fs.StringVar(&c.phase, "phase", "", "seed, save, resave, list, page500, after500 or get")
+	fs.StringVar(&c.phase, "phase", "", "one of "+strings.Join(phases, ", "))
 	fs.StringVar(&c.label, "label", "", "tag printed on the result line (e.g. the engine)")
 	fs.IntVar(&c.clients, "clients", 32, "concurrent clients (closed loop)")
 	fs.DurationVar(&c.duration, "duration", 15*time.Second, "length of save, list and get (at most 60s)")
@@ -109,8 +112,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, nil
 	case len(c.secret) == 0:
 		return c, errors.New("no JWT secret: set LEADS_JWT_SECRET or -jwt-secret")
-	case !slices.Contains([]string{"seed", "save", "resave", "list", "page500", "after500", "get"}, c.phase):
-		return c, fmt.Errorf("-phase must be seed, save, resave, list, page500, after500 or get, not %q", c.phase)
+	case !slices.Contains(phases, c.phase):
+		return c, fmt.Errorf("-phase must be one of %s, not %q", strings.Join(phases, ", "), c.phase)
 	case c.clients < 1 || c.clients > 1024:
 		return c, fmt.Errorf("-clients must be 1 to 1024, not %d", c.clients)
 	case c.duration <= 0 || c.duration > maxDuration:
