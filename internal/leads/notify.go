@@ -84,17 +84,22 @@ func publish(ctx context.Context, tx Tx, acts []Activity, emails ...EmailJob) er
 	for _, e := range emails {
 		jobs = append(jobs, e)
 	}
+	var events []string
 	for _, a := range acts {
-		event, ok := activityEvents[a.Type]
-		if !ok {
-			continue
+		if event, ok := activityEvents[a.Type]; ok && !slices.Contains(events, event) {
+			events = append(events, event)
 		}
-		hooks, err := tx.WebhooksFor(ctx, event)
+	}
+	if len(events) > 0 {
+		hooks, err := tx.WebhooksFor(ctx, events...)
 		if err != nil {
 			return err
 		}
-		for _, h := range hooks {
-			jobs = append(jobs, WebhookJob{WebhookID: h, Event: event, LeadID: a.LeadID, At: a.At, Data: a.Data})
+		for _, a := range acts {
+			event := activityEvents[a.Type]
+			for _, h := range hooks[event] {
+				jobs = append(jobs, WebhookJob{WebhookID: h, Event: event, LeadID: a.LeadID, At: a.At, Data: a.Data})
+			}
 		}
 	}
 	if len(jobs) == 0 {

@@ -267,7 +267,8 @@ func DeleteLead(ctx context.Context, st Store, id string, now time.Time) error {
 		if err := tx.DeleteLead(ctx, id); err != nil {
 			return err
 		}
-		hooks, err := tx.WebhooksFor(ctx, EventErased)
+		subs, err := tx.WebhooksFor(ctx, EventErased)
+		hooks := subs[EventErased]
 		if err != nil || len(hooks) == 0 {
 			return err
 		}

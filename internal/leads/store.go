@@ -152,8 +152,9 @@ type Tx interface {
 	// Enqueue queues jobs in the transaction: they run after it commits, and
 	// not at all if it rolls back.
 	Enqueue(ctx context.Context, jobs ...Job) error
-	// WebhooksFor returns the ids of the active subscriptions to event.
-	WebhooksFor(ctx context.Context, event string) ([]string, error)
+	// WebhooksFor returns the ids of the active subscriptions to each of
+	// the events, in id order, in one read however many events there are.
+	WebhooksFor(ctx context.Context, events ...string) (map[string][]string, error)
 	// ClaimNudges marks nudged (at now) at most limit leads a nudge is due
 	// for: PENDING, not unsubscribed, last saved before savedBefore, fewer
 	// than max nudges, the last of them before savedBefore too; and returns

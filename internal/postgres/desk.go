@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // The staff desk's storage: the timeline, the roster and assignment turns.
@@ -101,30 +102,14 @@ func (t *tx) AddActivities(ctx context.Context, acts ...leads.Activity) error {
 	return nil
 }
 
-// NextAssignee takes the centre's round-robin turn.
+// NextAssignee takes the centre's round-robin turn, in one statement.
 func (t *tx) NextAssignee(ctx context.Context, centerID string) (string, bool, error) {
-	// The upsert creates the turn row or locks it (a no-op update), so
-	// concurrent turns of the centre queue here and each reads the last.
-	var last *string
-	err := t.db().QueryRow(ctx, `INSERT INTO assignment_turns (center_id, last_staff_id) VALUES ($1, NULL)
-		ON CONFLICT (center_id) DO UPDATE SET center_id = excluded.center_id
-		RETURNING last_staff_id`, centerID).Scan(&last)
-	if err != nil {
-		return "", false, fmt.Errorf("postgres: take turn: %w", err)
-	}
 	var next *string
-	err = t.db().QueryRow(ctx, `SELECT COALESCE(
-			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
-				WHERE sc.center_id = $1 AND s.active AND s.id > $2),
-			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
-				WHERE sc.center_id = $1 AND s.active))`, centerID, last).Scan(&next)
-	if err != nil {
-		return "", false, fmt.Errorf("postgres: next staff: %w", err)
-	}
-	if next == nil {
+	err := t.db().QueryRow(ctx, schema.TakeTurn("$1"), centerID).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && next == nil {
 		return "", false, nil
 	}
-	if _, err := t.db().Exec(ctx, `UPDATE assignment_turns SET last_staff_id = $2 WHERE center_id = $1`, centerID, *next); err != nil {
+	if err != nil {
 		return "", false, fmt.Errorf("postgres: take turn: %w", err)
 	}
 	return *next, true, nil

@@ -75,17 +75,22 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...leads.Job) error {
 	return nil
 }
 
-// WebhooksFor returns the ids of the active subscriptions to event.
-func (t *tx) WebhooksFor(ctx context.Context, event string) ([]string, error) {
-	rows, err := t.db().Query(ctx, `SELECT id FROM webhooks WHERE active AND $1 = ANY (events) ORDER BY id`, event)
+// WebhooksFor returns the ids of the active subscriptions to each event.
+func (t *tx) WebhooksFor(ctx context.Context, events ...string) (map[string][]string, error) {
+	rows, err := t.db().Query(ctx, `SELECT DISTINCT w.id, e FROM webhooks w, unnest(w.events) e
+		WHERE w.active AND w.events && $1 AND e = ANY ($1) ORDER BY w.id`, events)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find webhooks: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	hooks := map[string][]string{}
+	var id, event string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &event}, func() error {
+		hooks[event] = append(hooks[event], id)
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("postgres: find webhooks: %w", err)
 	}
-	return ids, nil
+	return hooks, nil
 }
 
 // ClaimNudges marks the leads a nudge is due for, and returns them; rows

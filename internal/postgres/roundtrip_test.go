@@ -77,7 +77,7 @@ func TestRoundTrips(t *testing.T) {
 		max  int64
 		run  func(i int) error
 	}{
-		{"first save (provisioning, assignment turn, activities, e-mail jobs)", 9, func(i int) error {
+		{"first save (provisioning, assignment turn, activities, e-mail jobs)", 6, func(i int) error {
 			_, _, err := leads.SaveFromOnboarding(ctx, s, claims(uidOf(i)), leads.SaveInput{CenterID: &centre, Step: &step2}, leads.Timestamp(time.Now()))
 			return err
 		}},

@@ -114,3 +114,19 @@ func WeekCounts(week, dateCast string, f leads.ListFilter, from, to time.Time, a
 	return `SELECT ` + week + `, center_id, status, step_reached, sum(n), sum(contacted) FROM lead_weeks` + where +
 		` GROUP BY week, center_id, status, step_reached HAVING sum(n) <> 0`
 }
+
+// TakeTurn is the statement of a centre's round-robin turn (p is the
+// placeholder of the centre's id): it returns the first active staff member
+// of the centre after the one who had the turn last, in id order and
+// wrapping around, and records them, in one statement. The upsert locks the
+// turn's row, so concurrent turns of a centre queue on it and each reads the
+// one before it. With no active staff it returns a NULL for a new row and no
+// row for an existing one, which it leaves as it was.
+func TakeTurn(p string) string {
+	staff := `SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id WHERE sc.center_id = ` + p + ` AND s.active`
+	return `INSERT INTO assignment_turns (center_id, last_staff_id) VALUES (` + p + `, (` + staff + `))
+		ON CONFLICT (center_id) DO UPDATE
+		SET last_staff_id = COALESCE((` + staff + ` AND s.id > assignment_turns.last_staff_id), excluded.last_staff_id)
+		WHERE excluded.last_staff_id IS NOT NULL
+		RETURNING last_staff_id`
+}

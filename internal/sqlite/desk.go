@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/leads/leads/internal/leads"
+	"github.com/leads/leads/internal/schema"
 )
 
 // The staff desk's storage: the timeline, the roster and assignment turns.
@@ -89,29 +90,14 @@ func (t *tx) AddActivities(ctx context.Context, acts ...leads.Activity) error {
 	return nil
 }
 
-// NextAssignee takes the centre's round-robin turn.
+// NextAssignee takes the centre's round-robin turn, in one statement.
 func (t *tx) NextAssignee(ctx context.Context, centerID string) (string, bool, error) {
-	// The upsert creates the turn row or locks it (a no-op update).
-	var last *string
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO assignment_turns (center_id, last_staff_id) VALUES (?1, NULL)
-		ON CONFLICT (center_id) DO UPDATE SET center_id = excluded.center_id
-		RETURNING last_staff_id`, centerID).Scan(&last)
-	if err != nil {
-		return "", false, fmt.Errorf("sqlite: take turn: %w", err)
-	}
 	var next *string
-	err = t.tx.QueryRowContext(ctx, `SELECT COALESCE(
-			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
-				WHERE sc.center_id = ?1 AND s.active AND s.id > ?2),
-			(SELECT min(s.id) FROM staff s JOIN staff_centers sc ON sc.staff_id = s.id
-				WHERE sc.center_id = ?1 AND s.active))`, centerID, last).Scan(&next)
-	if err != nil {
-		return "", false, fmt.Errorf("sqlite: next staff: %w", err)
-	}
-	if next == nil {
+	err := t.tx.QueryRowContext(ctx, schema.TakeTurn("?1"), centerID).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && next == nil {
 		return "", false, nil
 	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE assignment_turns SET last_staff_id = ?2 WHERE center_id = ?1`, centerID, *next); err != nil {
+	if err != nil {
 		return "", false, fmt.Errorf("sqlite: take turn: %w", err)
 	}
 	return *next, true, nil

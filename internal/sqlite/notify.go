@@ -78,23 +78,27 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...leads.Job) error {
 	return nil
 }
 
-// WebhooksFor returns the ids of the active subscriptions to event.
-func (t *tx) WebhooksFor(ctx context.Context, event string) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id FROM webhooks
-		WHERE active AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = ?1) ORDER BY id`, event)
+// WebhooksFor returns the ids of the active subscriptions to each event.
+func (t *tx) WebhooksFor(ctx context.Context, events ...string) (map[string][]string, error) {
+	list, err := json.Marshal(events)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find webhooks: %w", err)
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT w.id, e.value FROM webhooks w, json_each(w.events) e
+		WHERE w.active AND e.value IN (SELECT value FROM json_each(?1)) ORDER BY w.id`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find webhooks: %w", err)
 	}
 	defer rows.Close()
-	var ids []string
+	hooks := map[string][]string{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, event string
+		if err := rows.Scan(&id, &event); err != nil {
 			return nil, fmt.Errorf("sqlite: find webhooks: %w", err)
 		}
-		ids = append(ids, id)
+		hooks[event] = append(hooks[event], id)
 	}
-	return ids, rows.Err()
+	return hooks, rows.Err()
 }
 
 // ClaimNudges marks the leads a nudge is due for, and returns them.
