@@ -8,9 +8,9 @@
 //	(phases: seed, save, resave, list, page500, after500, get)
 //
 // Phases:
-//   - seed: writes the demo catalogue (admin PUTs), then n first saves from
-//     distinct users whose tokens carry name and email claims (just-in-time
-//     users), then moves a fraction of the new leads to CONTACTED or LOST so
+//   - seed: writes the demo catalogue and three staff members a centre
+//     (admin PUTs), then n first saves from distinct users whose tokens
+//     carry name and email claims (just-in-time users), then moves a fraction of the new leads to CONTACTED or LOST so
 //     that status filters select something. Bounded by count.
 //   - save: re-saves random seeded users' leads with the guide's full payload
 //     (every field, a guardian included); each user keeps their centre.
@@ -59,6 +59,9 @@ const (
 	tokenTTL     = 2 * time.Hour
 	// userPrefix names the load's users: load-0 … load-(n-1).
 	userPrefix = "load-"
+	// staffPerCenter is the roster of each centre, whose turns the first
+	// saves take.
+	staffPerCenter = 3
 )
 
 func main() {
@@ -432,6 +435,17 @@ func (g *generator) putCatalogue(ctx context.Context) error {
 	for _, c := range g.cat.courses {
 		if err := put("/courses/"+c.id, map[string]string{"name": c.name, "centerId": c.centerID}); err != nil {
 			return err
+		}
+	}
+	// Each centre's staff, so that a first save takes a real turn (with no
+	// active staff the turn assigns no one and writes nothing).
+	for _, c := range g.cat.centers {
+		for k := 1; k <= staffPerCenter; k++ {
+			id := fmt.Sprintf("%s-staff-%d", c.id, k)
+			body := map[string]any{"fullName": fmt.Sprintf("%s staff %d", c.name, k), "email": id + "@example.com", "centerIds": []string{c.id}}
+			if err := put("/roster/"+id, body); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
