@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # load.sh measures `leads serve` under load on PostgreSQL and on SQLite, and
-# PostgreSQL alone running the re-save's statement (pgbench), in one run so
-# that the ratios compare like with like on a noisy machine.
+# PostgreSQL alone (pgbench) running the re-save's statement and a first
+# save's transaction, in one run so that the ratios compare like with like
+# on a noisy machine.
 #
 #   scripts/load.sh                  # N=200000 leads, 32 clients, 15 s phases
 #   N=20000 DURATION=5s scripts/load.sh
@@ -166,18 +167,20 @@ phase() {
 		tee -a "$results"
 }
 
-# timed_phases LABEL DATABASE_URL: save, list and get on a fresh server, so
+# timed_phases LABEL DATABASE_URL: save, list, get and first saves on a fresh server, so
 # its peak RSS is that of these phases, not of the seed.
 timed_phases() {
 	local label=$1
 	start_server "$label" "$2"
-	log "$label: save, list, get ($DURATION each, $CLIENTS clients)"
+	log "$label: save, list, get, first saves ($DURATION each, $CLIENTS clients)"
 	phase "$label" save -duration "$DURATION" -n "$N"
 	phase "$label" resave -duration "$DURATION" -n "$N"
 	phase "$label" list -duration "$DURATION"
 	phase "$label" page500 -duration "$DURATION"
 	phase "$label" after500 -duration "$DURATION"
 	phase "$label" get -duration "$DURATION"
+	# Last, as it adds leads: first saves of new users.
+	phase "$label" first -duration "$DURATION"
 	if [[ ${3:-} == sub-only ]]; then
 		# The same saves with tokens that carry only sub and role: what
 		# checking a token's profile claims against the user record costs.
@@ -237,7 +240,7 @@ two_phases() {
 	start_server "$label-b" "$url" "$direct"
 	b_pid=$server_pid b_url=$server_url
 	log "$label: two instances, save, resave, list, get ($DURATION each, $half clients each)"
-	for ph in save resave list get; do
+	for ph in save resave list get first; do
 		s0=$(($(proc_cpu "$a_pid") + $(proc_cpu "$b_pid")))
 		m0=$(machine_cpu)
 		"$work/loadgen" -url "$a_url" -label "$label" -phase "$ph" -clients "$half" -duration "$DURATION" -n "$N" >"$work/$label-a.txt" &
@@ -269,46 +272,73 @@ two_phases() {
 	stop "$b_pid"
 }
 
-# pgbench_resave: PostgreSQL alone running the statement of Save and Exit
-# pressed again (Store.Resave: one UPDATE … RETURNING), as tools/loadgen's
-# resave phase makes the service send it: `loadgen -pgbench-resave` renders
-# schema.ResaveSQL for that phase's payload and claims, each value computed
-# from the user's number, so the script follows the engine. -M prepared,
-# like pgx. Afterwards every one of those users' leads must have been
-# written, or the statement matched nothing and the comparison is void.
-pgbench_resave() {
-	local script=$work/resave.sql users=$((N < 1000 ? N : 1000)) started written
-	"$work/loadgen" -pgbench-resave -n "$N" >"$script"
-	started=$(psql -qAtc 'SELECT now()' "$db")
-	local secs=${DURATION%s} m0 m1
-	log "pgbench: the re-save's statement alone, $CLIENTS clients, ${secs}s"
+# pgbench_run NAME SCRIPT: PostgreSQL alone running SCRIPT, $CLIENTS clients
+# for $DURATION, -M prepared like pgx; writes the phase=pgbench-NAME and cpu
+# lines (pgbench's own CPU time and the machine's).
+pgbench_run() {
+	local name=$1 script=$2 secs=${DURATION%s} m0 m1 tps failed
 	m0=$(machine_cpu)
 	# `times` prints the subshell's children's CPU time: pgbench's own.
+	rm -f "$work"/pgbench.[0-9]*
 	(cd "$work" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$secs" -l --log-prefix=pgbench -f "$script" "$db" && times) >"$work/pgbench.out" 2>&1 || {
 		cat "$work/pgbench.out" >&2
 		return 1
 	}
 	m1=$(machine_cpu)
-	local tps failed
 	tps=$(awk '/^tps = / { print $3; exit }' "$work/pgbench.out")
-	tail -1 "$work/pgbench.out" | awk -v m="$m0 $m1" -v hz="$hz" '
+	tail -1 "$work/pgbench.out" | awk -v m="$m0 $m1" -v hz="$hz" -v p="pgbench-$name" '
 		function secs(t,   a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
-		{ split(m, c, " "); printf "cpu label=postgresql-alone phase=pgbench-resave pgbench_cpu_s=%.2f machine_busy_s=%.2f machine_total_s=%.2f\n", secs($1) + secs($2), (c[3] - c[1]) / hz, (c[4] - c[2]) / hz }' |
+		{ split(m, c, " "); printf "cpu label=postgresql-alone phase=%s pgbench_cpu_s=%.2f machine_busy_s=%.2f machine_total_s=%.2f\n", p, secs($1) + secs($2), (c[3] - c[1]) / hz, (c[4] - c[2]) / hz }' |
 		tee -a "$results"
+	failed=$(awk '/number of failed transactions:/ { print $5; exit }' "$work/pgbench.out")
+	# Per-transaction log: the third field is the latency in microseconds.
+	cat "$work"/pgbench.[0-9]* | awk '{ print $3 }' | sort -n >"$work/pgbench.lat"
+	awk -v tps="$tps" -v failed="${failed:-0}" -v c="$CLIENTS" -v p="pgbench-$name" '
+		{ lat[NR] = $1 }
+		END {
+			p50 = lat[int(NR * 0.50) + 1]; p99 = lat[int(NR * 0.99) + 1]
+			printf "phase=%s label=postgresql-alone clients=%d requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%s\n", p, c, NR, tps, p50 / 1000, p99 / 1000, failed
+		}' "$work/pgbench.lat" | tee -a "$results"
+}
+
+# pgbench_resave: PostgreSQL alone running the statement of Save and Exit
+# pressed again (Store.Resave: one UPDATE … RETURNING), as tools/loadgen's
+# resave phase makes the service send it: `loadgen -pgbench-resave` renders
+# schema.ResaveSQL for that phase's payload and claims, each value computed
+# from the user's number, so the script follows the engine. Afterwards every
+# one of those users' leads must have been written, or the statement
+# matched nothing and the comparison is void.
+pgbench_resave() {
+	local script=$work/resave.sql users=$((N < 1000 ? N : 1000)) started written
+	"$work/loadgen" -pgbench-resave -n "$N" >"$script"
+	started=$(psql -qAtc 'SELECT now()' "$db")
+	log "pgbench: the re-save's statement alone, $CLIENTS clients, $DURATION"
+	pgbench_run resave "$script"
 	written=$(psql -qAtc "SELECT count(*) FROM leads WHERE last_saved_at >= '$started' AND user_id IN (SELECT 'load-' || i FROM generate_series(0, $users - 1) AS i)" "$db")
 	if ((written < users * 9 / 10)); then
 		log "pgbench's statement wrote $written of $users leads: it does not match what the service saves"
 		return 1
 	fi
-	failed=$(awk '/number of failed transactions:/ { print $5; exit }' "$work/pgbench.out")
-	# Per-transaction log: the third field is the latency in microseconds.
-	cat "$work"/pgbench.[0-9]* | awk '{ print $3 }' | sort -n >"$work/pgbench.lat"
-	awk -v tps="$tps" -v failed="${failed:-0}" -v c="$CLIENTS" '
-		{ lat[NR] = $1 }
-		END {
-			p50 = lat[int(NR * 0.50) + 1]; p99 = lat[int(NR * 0.99) + 1]
-			printf "phase=pgbench-resave label=postgresql-alone clients=%d requests=%d rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%s\n", c, NR, tps, p50 / 1000, p99 / 1000, failed
-		}' "$work/pgbench.lat" | tee -a "$results"
+}
+
+# pgbench_first: PostgreSQL alone running a first save's transaction, as the
+# first phase makes the service send it: `loadgen -pgbench-first` makes one
+# first save through the store with a tracer and writes down every
+# statement, round trip by round trip (a pgbench pipeline each), for a new
+# user each transaction. Every transaction must have written an assigned
+# lead, or the comparison is void.
+pgbench_first() {
+	local script=$work/first.sql before after done
+	"$work/loadgen" -pgbench-first -db "$pg_url" >"$script"
+	before=$(psql -qAtc "SELECT count(*) FROM leads WHERE user_id LIKE 'pgbench-%' AND assigned_to IS NOT NULL" "$db")
+	log "pgbench: a first save's transaction alone, $CLIENTS clients, $DURATION"
+	pgbench_run first "$script"
+	after=$(psql -qAtc "SELECT count(*) FROM leads WHERE user_id LIKE 'pgbench-%' AND assigned_to IS NOT NULL" "$db")
+	done=$(awk '/number of transactions actually processed:/ { split($6, a, "/"); print a[1]; exit }' "$work/pgbench.out")
+	if ((after - before < done || done == 0)); then
+		log "pgbench's first saves wrote $((after - before)) assigned leads in $done transactions: they do not match what the service saves"
+		return 1
+	fi
 }
 
 # summary: one table row per service configuration from the result lines.
@@ -316,22 +346,26 @@ summary() {
 	awk '
 		function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
 		/^phase=pgbench-resave/ { pg = field("rps"); pgp50 = field("p50_ms"); pgp99 = field("p99_ms") }
-		/^phase=(save|resave|list|page500|after500|get) / { l = field("label"); p = field("phase"); rps[l, p] = field("rps"); p50[l, p] = field("p50_ms"); p99[l, p] = field("p99_ms"); if (!(l in seen)) { seen[l] = 1; order[++n] = l } }
+		/^phase=pgbench-first/ { pgf = field("rps"); pgfp50 = field("p50_ms"); pgfp99 = field("p99_ms") }
+		/^phase=(first|save|resave|list|page500|after500|get) / { l = field("label"); p = field("phase"); rps[l, p] = field("rps"); p50[l, p] = field("p50_ms"); p99[l, p] = field("p99_ms"); if (!(l in seen)) { seen[l] = 1; order[++n] = l } }
 		/^rss / { l = field("label"); rss[l] = field("peak_mib") }
 		/^phase=seed / { seed[field("label")] = field("rps") }
 		/^phase=/ { l = field("label"); p = field("phase"); reqs[l, p] = field("requests"); rate[l, p] = field("rps"); if (field("loadgen_cpu_s") != "") gen[l, p] = field("loadgen_cpu_s") }
-		/^cpu / { l = field("label"); p = field("phase"); cpuk[++nc] = l SUBSEP p; srv[l, p] = field("server_cpu_s"); busy[l, p] = field("machine_busy_s"); tot[l, p] = field("machine_total_s"); if (p == "pgbench-resave") gen[l, p] = field("pgbench_cpu_s") }
+		/^cpu / { l = field("label"); p = field("phase"); cpuk[++nc] = l SUBSEP p; srv[l, p] = field("server_cpu_s"); busy[l, p] = field("machine_busy_s"); tot[l, p] = field("machine_total_s"); if (p ~ /^pgbench-/) gen[l, p] = field("pgbench_cpu_s") }
 		END {
-			printf "\n| configuration | saves/s (p50/p99 ms) | re-saves/s (p50/p99 ms) | lists/s (p50/p99 ms) | page 500/s (p50/p99 ms) | page 500 by after/s (p50/p99 ms) | gets/s (p50/p99 ms) | peak RSS MiB | re-saves / PostgreSQL alone |\n"
-			printf "|---|---|---|---|---|---|---|---|---|\n"
+			printf "\n| configuration | first saves/s (p50/p99 ms) | saves/s (p50/p99 ms) | re-saves/s (p50/p99 ms) | lists/s (p50/p99 ms) | page 500/s (p50/p99 ms) | page 500 by after/s (p50/p99 ms) | gets/s (p50/p99 ms) | peak RSS MiB | first saves / PostgreSQL alone | re-saves / PostgreSQL alone |\n"
+			printf "|---|---|---|---|---|---|---|---|---|---|---|\n"
 			for (i = 1; i <= n; i++) {
 				l = order[i]
-				printf "| %s | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s | %s |\n", l,
+				printf "| %s | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s (%s/%s) | %s | %s | %s |\n", l,
+					rps[l, "first"], p50[l, "first"], p99[l, "first"],
 					rps[l, "save"], p50[l, "save"], p99[l, "save"], rps[l, "resave"], p50[l, "resave"], p99[l, "resave"],
 					rps[l, "list"], p50[l, "list"], p99[l, "list"], rps[l, "page500"], p50[l, "page500"], p99[l, "page500"], rps[l, "after500"], p50[l, "after500"], p99[l, "after500"],
-					rps[l, "get"], p50[l, "get"], p99[l, "get"], rss[l], (pg > 0 && rps[l, "resave"] > 0 ? sprintf("%.2f", rps[l, "resave"] / pg) : "-")
+					rps[l, "get"], p50[l, "get"], p99[l, "get"], rss[l],
+					(pgf > 0 && rps[l, "first"] > 0 ? sprintf("%.2f", rps[l, "first"] / pgf) : "-"),
+					(pg > 0 && rps[l, "resave"] > 0 ? sprintf("%.2f", rps[l, "resave"] / pg) : "-")
 			}
-			printf "| PostgreSQL alone (pgbench, the re-save'"'"'s statement) | | %s (%s/%s) | | | | | | 1 |\n", pg, pgp50, pgp99
+			printf "| PostgreSQL alone (pgbench: a first save'"'"'s transaction; the re-save'"'"'s statement) | %s (%s/%s) | | %s (%s/%s) | | | | | | 1 | 1 |\n", pgf, pgfp50, pgfp99, pg, pgp50, pgp99
 			for (l in seed) printf "\nseed %s: %s saves/s (first saves, just-in-time users)", l, seed[l]
 			printf "\n\nCPU time per request, ms:\n\n"
 			printf "| configuration | phase | requests/s | leads | loadgen / pgbench | rest (PostgreSQL, other) | machine busy %% |\n|---|---|---|---|---|---|---|\n"
@@ -405,6 +439,7 @@ if ((SCALEOUT)); then
 	two_phases postgres-two-behind-pgbouncer "$bouncer_url" "$pg_url"
 fi
 pgbench_resave
+pgbench_first
 
 summary | tee -a "$results"
 log "done"

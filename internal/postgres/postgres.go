@@ -64,6 +64,19 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return openConfig(ctx, cfg, strings.Contains(url, "pool_max_conns"))
 }
 
+// OpenTraced is Open on one connection whose statements tracer sees, so
+// that a tool can read what each of the store's paths sends (loadgen
+// renders the first save's transaction as a pgbench script from it).
+func OpenTraced(ctx context.Context, url string, tracer pgx.QueryTracer) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
+	}
+	cfg.ConnConfig.Tracer = tracer
+	cfg.MaxConns = 1
+	return openConfig(ctx, cfg, true)
+}
+
 // OpenPooled opens a store whose connections go through a pooler in
 // transaction mode (PgBouncer) at url; direct is the same database without
 // the pooler. Through the pooler each statement may meet another server

@@ -61,6 +61,12 @@ func TestParseConfig(t *testing.T) {
 		{name: "no clients", args: []string{"-phase", "save", "-clients", "0"}, secret: "s", wantErr: "-clients"},
 		{name: "moved above one", args: []string{"-phase", "seed", "-moved", "1.5"}, secret: "s", wantErr: "-moved"},
 		{name: "not a URL", args: []string{"-phase", "save", "-url", "127.0.0.1:8080"}, secret: "s", wantErr: "-url"},
+		{name: "pgbench-first without a database", args: []string{"-pgbench-first"}, wantErr: "-db"},
+		{name: "pgbench-first needs no secret", args: []string{"-pgbench-first", "-db", "postgres://127.0.0.1/x"}, check: func(t *testing.T, c config) {
+			if !c.pgbenchFirst || c.db != "postgres://127.0.0.1/x" {
+				t.Errorf("got %+v", c)
+			}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,7 +174,9 @@ func TestPhasesAgainstService(t *testing.T) {
 		{"page500", []string{"page500"}, nil},
 		{"after500", []string{"after500"}, nil},
 		{"get", []string{"get"}, nil},
+		{"first", []string{"first"}, nil},
 	}
+	firsts := 0 // leads the first phase created
 	for _, s := range steps {
 		t.Run(s.phase, func(t *testing.T) {
 			var out bytes.Buffer
@@ -194,19 +202,23 @@ func TestPhasesAgainstService(t *testing.T) {
 				if want, ok := s.wantCount[m[1]]; ok && reqs != want {
 					t.Errorf("%s: %d requests, want %d", m[1], reqs, want)
 				}
+				if m[1] == "first" {
+					firsts += reqs
+				}
 				if reqs == 0 || m[3] != "0" {
 					t.Errorf("%s: %s requests, %s errors", m[1], m[2], m[3])
 				}
 			}
 		})
 	}
-	// The seed created one lead per user, and no more.
+	// The seed created one lead per user, and the first phase one per
+	// request on top.
 	page, err := st.ListLeads(ctx, leads.ListFilter{Page: 1, Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Total != n {
-		t.Errorf("%d leads after seeding %d users", page.Total, n)
+	if page.Total != n+firsts {
+		t.Errorf("%d leads after seeding %d users and %d first saves", page.Total, n, firsts)
 	}
 }
 

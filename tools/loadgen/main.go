@@ -5,20 +5,22 @@
 //
 //	LEADS_JWT_SECRET=… loadgen -url http://127.0.0.1:8080 -phase seed -n 200000
 //	LEADS_JWT_SECRET=… loadgen -url http://127.0.0.1:8080 -phase save -clients 32 -duration 15s
-//	(phases: seed, save, resave, list, page500, after500, get)
+//	(phases: seed, first, save, resave, list, page500, after500, get)
 //
 // Phases:
 //   - seed: writes the demo catalogue and three staff members a centre
 //     (admin PUTs), then n first saves from distinct users whose tokens
 //     carry name and email claims (just-in-time users), then moves a fraction of the new leads to CONTACTED or LOST so
 //     that status filters select something. Bounded by count.
+//   - first: first saves from new users (firstPayload), as the pgbench
+//     script of -pgbench-first makes them.
 //   - save: re-saves random seeded users' leads with the guide's full payload
 //     (every field, a guardian included); each user keeps their centre.
 //   - list: staff GET /leads?page=P&limit=10, no filter, status or centerId,
 //     P random among the first 50 pages.
 //   - get: staff GET /leads/{id} over ids sampled across the table.
 //
-// save, list and get run for -duration (at most 60 s).
+// first, save, list and get run for -duration (at most 60 s).
 package main
 
 import (
@@ -47,7 +49,7 @@ import (
 )
 
 // phases are what -phase may name.
-var phases = []string{"seed", "save", "resave", "list", "page500", "after500", "get"}
+var phases = []string{"seed", "first", "save", "resave", "list", "page500", "after500", "get"}
 
 // Limits that keep a run bounded on a shared machine.
 const (
@@ -85,6 +87,10 @@ type config struct {
 	moved    float64 // seed: fraction of new leads moved to CONTACTED or LOST
 	claims   bool    // save: tokens carry name and email claims
 	pgbench  bool    // print the pgbench script of the resave phase
+	// pgbenchFirst: print the pgbench script of a first save, traced on
+	// the database at db.
+	pgbenchFirst bool
+	db           string
 }
 
 // parseConfig reads the flags; the secret comes from LEADS_JWT_SECRET unless
@@ -104,6 +110,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&c.moved, "moved", 0.05, "seed: fraction of new leads then moved to CONTACTED or LOST")
 	fs.BoolVar(&c.claims, "claims", true, "save: tokens carry the user's name and email claims (false: sub and role only)")
 	fs.BoolVar(&c.pgbench, "pgbench-resave", false, "print the pgbench script of the resave phase's statement and exit")
+	fs.BoolVar(&c.pgbenchFirst, "pgbench-first", false, "print the pgbench script of a first save's transaction, traced from one made on -db, and exit")
+	fs.StringVar(&c.db, "db", "", "-pgbench-first: the seeded load database (postgres://…); its sample lead is erased afterwards")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -112,6 +120,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case c.pgbench:
+		return c, nil
+	case c.pgbenchFirst && c.db == "":
+		return c, errors.New("-pgbench-first needs -db")
+	case c.pgbenchFirst:
 		return c, nil
 	case len(c.secret) == 0:
 		return c, errors.New("no JWT secret: set LEADS_JWT_SECRET or -jwt-secret")
@@ -139,8 +151,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if c.pgbench {
-		script, err := pgbenchResave(demoCatalogue(), min(c.n, resaveUsers))
+	if c.pgbench || c.pgbenchFirst {
+		var script string
+		if c.pgbench {
+			script, err = pgbenchResave(demoCatalogue(), min(c.n, resaveUsers))
+		} else {
+			script, err = pgbenchFirstSave(ctx, c.db, demoCatalogue())
+		}
 		if err == nil {
 			_, err = io.WriteString(stdout, script)
 		}
@@ -151,6 +168,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch c.phase {
 	case "seed":
 		results, err = g.seed(ctx)
+	case "first":
+		results, err = g.timed(ctx, "first", g.firstTargeter())
 	case "save":
 		results, err = g.timed(ctx, "save", g.saveTargeter())
 	case "resave":
@@ -465,6 +484,27 @@ func (g *generator) saveTargeter() vegeta.Targeter {
 		r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 		*t = vegeta.Target{Method: http.MethodPost, URL: g.cfg.baseURL + "/leads/save-from-onboarding",
 			Body: mustJSON(fullPayload(r, g.cat, g.cat.centerOf(i), 1+r.IntN(3), true)), Header: jsonHeader(tok)}
+		return nil
+	}
+}
+
+// firstTargeter is first saves for a duration: each request from a user the
+// database has not seen (ids of this run's own, so that phases on one
+// database do not meet), with firstPayload, the save pgbenchFirstSave
+// writes down, so that the two compare like for like.
+func (g *generator) firstTargeter() vegeta.Targeter {
+	run := strconv.FormatInt(g.now.UnixNano(), 36)
+	var next atomic.Int64
+	return func(t *vegeta.Target) error {
+		i := int(next.Add(1))
+		name, _ := userName(i)
+		email := "load.first." + run + "." + strconv.Itoa(i) + "@example.com"
+		tok, err := g.token(auth.Principal{UserID: userPrefix + "first-" + run + "-" + strconv.Itoa(i), Role: auth.RoleStudent, Name: &name, Email: &email})
+		if err != nil {
+			return err
+		}
+		*t = vegeta.Target{Method: http.MethodPost, URL: g.cfg.baseURL + "/leads/save-from-onboarding",
+			Body: mustJSON(firstPayload(g.cat, i)), Header: jsonHeader(tok)}
 		return nil
 	}
 }

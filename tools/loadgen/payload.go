@@ -175,6 +175,17 @@ func seedPayload(r *rand.Rand, cat catalogue, c center) savePayload {
 	return fullPayload(r, cat, c, 1+r.IntN(3), r.IntN(3) == 0)
 }
 
+// firstPayload is the first save of the first phase and of its pgbench
+// script: the full payload at step 2, with a guardian and the first course
+// of load user i's centre.
+func firstPayload(cat catalogue, i int) savePayload {
+	c := cat.centerOf(i)
+	p := fullPayload(rand.New(rand.NewPCG(uint64(i), 2)), cat, c, 2, true)
+	co := cat.coursesOf(c.id)[0]
+	p.SelectedCourse = &ref{ID: co.id, Name: co.name}
+	return p
+}
+
 // mustJSON encodes v; the payload types always encode.
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
