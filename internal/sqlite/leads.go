@@ -77,7 +77,9 @@ func (sc *leadScanner) scan(row scanner) (leads.Lead, error) {
 	return l, nil
 }
 
+// querier is a pool, a connection or a transaction.
 type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
