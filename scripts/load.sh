@@ -239,7 +239,7 @@ two_phases() {
 	a_pid=$server_pid a_url=$server_url
 	start_server "$label-b" "$url" "$direct"
 	b_pid=$server_pid b_url=$server_url
-	log "$label: two instances, save, resave, list, get ($DURATION each, $half clients each)"
+	log "$label: two instances, save, resave, list, get, first saves ($DURATION each, $half clients each)"
 	for ph in save resave list get first; do
 		s0=$(($(proc_cpu "$a_pid") + $(proc_cpu "$b_pid")))
 		m0=$(machine_cpu)

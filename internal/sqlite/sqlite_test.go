@@ -55,7 +55,11 @@ func TestStoreSortingEverySearch(t *testing.T) {
 		s := openMigrated(t, "FULL")
 		s.broadSearch = 0
 		return s
-	}, reopen)
+	}, func(t *testing.T, st leads.Store) leads.Store {
+		s := reopen(t, st).(*Store)
+		s.broadSearch = 0
+		return s
+	})
 }
 
 // reopen closes the store and opens its file again.

@@ -80,17 +80,21 @@ func TestPgbenchFirstSave(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pgbench: %v\n%s", err, out)
 	}
-	var n, assigned, ownCentre, acts, jobs int
+	var n, assigned, ownCentre, consistent, acts, jobs int
 	err = conn.QueryRow(ctx, `SELECT count(*), count(l.assigned_to),
 			count(*) FILTER (WHERE EXISTS (SELECT 1 FROM staff_centers sc WHERE sc.staff_id = l.assigned_to AND sc.center_id = l.center_id)),
+			count(*) FILTER (WHERE l.center_name = c.name AND l.training_location = c.location_id AND co.center_id = c.id AND l.course_name = co.name),
 			(SELECT count(*) FROM activities a JOIN leads l2 ON l2.id = a.lead_id WHERE l2.user_id LIKE 'pgbench-%'),
 			(SELECT count(*) FROM river_job j JOIN leads l3 ON l3.id = j.args->>'lead_id' WHERE l3.user_id LIKE 'pgbench-%')
-		FROM leads l WHERE l.user_id LIKE 'pgbench-%'`).Scan(&n, &assigned, &ownCentre, &acts, &jobs)
+		FROM leads l LEFT JOIN centers c ON c.id = l.center_id LEFT JOIN courses co ON co.id = l.course_id
+		WHERE l.user_id LIKE 'pgbench-%'`).Scan(&n, &assigned, &ownCentre, &consistent, &acts, &jobs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 10 || assigned != 10 || ownCentre != 10 || acts != 20 || jobs != 20 {
-		t.Errorf("after 10 transactions: %d leads, %d assigned, %d to staff of their centre, %d activities, %d jobs; want 10, 10, 10, 20, 20",
-			n, assigned, ownCentre, acts, jobs)
+	// Each lead's centre, location and course belong together, as the
+	// payload the service gets has them.
+	if n != 10 || assigned != 10 || ownCentre != 10 || consistent != 10 || acts != 20 || jobs != 20 {
+		t.Errorf("after 10 transactions: %d leads, %d assigned, %d to staff of their centre, %d with their centre's location and course, %d activities, %d jobs; want 10, 10, 10, 10, 20, 20",
+			n, assigned, ownCentre, consistent, acts, jobs)
 	}
 }
