@@ -69,21 +69,19 @@ func newListQuery(f leads.ListFilter, walk bool) listQuery {
 	if len(conds) > 0 {
 		q.where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	if f.ByCountsOnly() {
+	// Every lead is in the trigram index (the triggers keep it so), so a
+	// search alone is counted there, without reading the leads.
+	searchOnly := f
+	searchOnly.Q, searchOnly.Sort, searchOnly.After, searchOnly.Page, searchOnly.Limit = "", "", "", 0, 0
+	switch {
+	case f.ByCountsOnly():
 		q.count = "SELECT COALESCE(SUM(n), 0) FROM lead_counts"
 		if len(counted) > 0 {
 			q.count += " WHERE " + strings.Join(counted, " AND ")
 		}
-	} else if g := f; q.match != "" && g.Q != "" {
-		// Every lead is in the index (the triggers keep it so), so a search
-		// alone is counted there, without reading the leads.
-		g.Q, g.Sort, g.After, g.Page, g.Limit = "", "", "", 0, 0
-		if g == (leads.ListFilter{}) {
-			q.count = "SELECT count(*) FROM leads_search WHERE leads_search MATCH " + q.match
-		} else {
-			q.count = "SELECT count(*) FROM leads" + q.where
-		}
-	} else {
+	case q.match != "" && searchOnly == (leads.ListFilter{}):
+		q.count = "SELECT count(*) FROM leads_search WHERE leads_search MATCH " + q.match
+	default:
 		q.count = "SELECT count(*) FROM leads" + q.where
 	}
 	col, dir := "created_at", "ASC"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -149,14 +150,7 @@ func TestPhasesAgainstService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	secret := "loadgen-test-secret"
-	srv := httptest.NewServer(web.NewServer(web.Config{Store: st, Verifier: auth.NewVerifier([]byte(secret)),
-		Logger: slog.New(slog.DiscardHandler)}).Handler())
-	t.Cleanup(srv.Close)
+	srv := serve(t, st)
 	getenv := func(string) string { return "" }
 	line := regexp.MustCompile(`^phase=(\S+) label=test clients=4 requests=(\d+) seconds=\S+ rps=\S+ p50_ms=\S+ p99_ms=\S+ errors=(\d+) codes=\S+ loadgen_cpu_s=\S+$`)
 
@@ -181,7 +175,7 @@ func TestPhasesAgainstService(t *testing.T) {
 		t.Run(s.phase, func(t *testing.T) {
 			var out bytes.Buffer
 			phase, extra, _ := strings.Cut(s.phase, " ")
-			args := []string{"-url", srv.URL, "-jwt-secret", secret, "-phase", phase, "-label", "test",
+			args := []string{"-url", srv.URL, "-jwt-secret", testSecret, "-phase", phase, "-label", "test",
 				"-clients", "4", "-duration", "300ms", "-n", strconv.Itoa(n), "-moved", "0.5"}
 			if extra != "" {
 				args = append(args, extra)
@@ -285,4 +279,24 @@ func TestPgbenchResave(t *testing.T) {
 	if strings.Contains(statement, "$") || strings.Contains(statement, "123") {
 		t.Errorf("a value of the sample user or a placeholder is left:\n%s", statement)
 	}
+}
+
+// testSecret is the JWT secret of serve's service.
+const testSecret = "loadgen-test-secret"
+
+// serve migrates st, serves the service on it until t ends (closing st
+// then), and returns the server; tokens are signed with testSecret.
+func serve(t *testing.T, st interface {
+	leads.Store
+	MigrateUp(context.Context) error
+}) *httptest.Server {
+	t.Helper()
+	t.Cleanup(func() { st.Close() })
+	if err := st.MigrateUp(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.NewServer(web.Config{Store: st, Verifier: auth.NewVerifier([]byte(testSecret)),
+		Logger: slog.New(slog.DiscardHandler)}).Handler())
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -27,15 +27,6 @@ func pgbenchResave(cat catalogue, users int) (string, error) {
 	name, email := userName(sample)
 	claims := leads.Claims{UserID: userPrefix + strconv.Itoa(sample), Name: &name, Email: &email}
 	const now = "\x00now"
-	pick := func(column string, values []string) string {
-		return "(ARRAY['" + strings.Join(values, "','") + "'])[:" + column + "]"
-	}
-	var locations, centreIDs, centreNames, courseIDs, courseNames []string
-	for _, c := range cat.centers {
-		locations, centreIDs, centreNames = append(locations, c.locationID), append(centreIDs, c.id), append(centreNames, c.name)
-		co := cat.coursesOf(c.id)[0]
-		courseIDs, courseNames = append(courseIDs, co.id), append(courseNames, co.name)
-	}
 	p := resavePayload(cat, sample)
 	values := []struct {
 		value any
@@ -44,11 +35,11 @@ func pgbenchResave(cat catalogue, users int) (string, error) {
 		{claims.UserID, "('" + userPrefix + "' || :uid)"},
 		{name, "(" + pick("f", firstNames) + " || ' ' || " + pick("ln", lastNames) + ")"},
 		{email, "('load.user.' || :uid || '@example.com')"},
-		{*p.Profile.TrainingLocation, pick("c", locations)},
-		{p.SelectedCenter.ID, pick("c", centreIDs)},
-		{p.SelectedCenter.Name, pick("c", centreNames)},
-		{p.SelectedCourse.ID, pick("c", courseIDs)},
-		{p.SelectedCourse.Name, pick("c", courseNames)},
+		{*p.Profile.TrainingLocation, pick("c", cat.perCentre(func(c center) string { return c.locationID }))},
+		{p.SelectedCenter.ID, pick("c", cat.perCentre(func(c center) string { return c.id }))},
+		{p.SelectedCenter.Name, pick("c", cat.perCentre(func(c center) string { return c.name }))},
+		{p.SelectedCourse.ID, pick("c", cat.perCentre(func(c center) string { return cat.coursesOf(c.id)[0].id }))},
+		{p.SelectedCourse.Name, pick("c", cat.perCentre(func(c center) string { return cat.coursesOf(c.id)[0].name }))},
 		{*p.Profile.StudentAddress, "(:a || ' ' || " + pick("s", streets) + ")"},
 		{*p.Profile.GuardianName, "(" + pick("f", firstNames) + " || ' ' || " + pick("gl", lastNames) + ")"},
 		{*p.Profile.GuardianPhone, "('080' || lpad(:uid, 8, '0'))"},
@@ -98,4 +89,24 @@ func pgbenchResave(cat catalogue, users int) (string, error) {
 	// One line (the columns' text breaks lines; no literal holds two spaces).
 	b.WriteString(strings.Join(strings.Fields(statement), " ") + ";\n")
 	return b.String(), nil
+}
+
+// pick is the SQL that picks one of values by the pgbench variable named
+// (1 for the first).
+func pick(variable string, values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = quote(v)
+	}
+	return "(ARRAY[" + strings.Join(quoted, ", ") + "])[:" + variable + "]"
+}
+
+// perCentre is f of each centre, in the catalogue's order (that of the
+// pgbench variable c).
+func (c catalogue) perCentre(f func(center) string) []string {
+	out := make([]string, len(c.centers))
+	for i, ce := range c.centers {
+		out[i] = f(ce)
+	}
+	return out
 }

@@ -71,13 +71,7 @@ func pgbenchFirstSave(ctx context.Context, dbURL string, cat catalogue) (string,
 		lead = l
 	}
 
-	pick := func(f func(center) string) string {
-		var vs []string
-		for _, c := range cat.centers {
-			vs = append(vs, quote(f(c)))
-		}
-		return "(ARRAY[" + strings.Join(vs, ", ") + "])[:c]"
-	}
+	byCentre := func(f func(center) string) string { return pick("c", cat.perCentre(f)) }
 	locationName := map[string]string{}
 	for _, l := range cat.locations {
 		locationName[l.id] = l.name
@@ -88,12 +82,12 @@ func pgbenchFirstSave(ctx context.Context, dbURL string, cat catalogue) (string,
 		{email, "'pgbench.' || :n || '@example.com'"},
 		{lead.ID, "'00000000-0000-7000-8000-' || :n"},
 		{*lead.AssignedTo, ":last_staff_id"},
-		{c.id, pick(func(c center) string { return c.id })},
-		{c.name, pick(func(c center) string { return c.name })},
-		{c.locationID, pick(func(c center) string { return c.locationID })},
-		{locationName[c.locationID], pick(func(c center) string { return locationName[c.locationID] })},
-		{co.id, pick(func(c center) string { return firstCourse(c).id })},
-		{co.name, pick(func(c center) string { return firstCourse(c).name })},
+		{c.id, byCentre(func(c center) string { return c.id })},
+		{c.name, byCentre(func(c center) string { return c.name })},
+		{c.locationID, byCentre(func(c center) string { return c.locationID })},
+		{locationName[c.locationID], byCentre(func(c center) string { return locationName[c.locationID] })},
+		{co.id, byCentre(func(c center) string { return firstCourse(c).id })},
+		{co.name, byCentre(func(c center) string { return firstCourse(c).name })},
 	}}
 	// Other ids made for the save (its activities') are new each time too.
 	k := 0

@@ -2,8 +2,6 @@ package main
 
 import (
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,10 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leads/leads/internal/auth"
 	"github.com/leads/leads/internal/postgres"
 	"github.com/leads/leads/internal/testdb"
-	"github.com/leads/leads/internal/web"
 )
 
 // TestPgbenchFirstSave: the pgbench script of a first save, traced from a
@@ -28,15 +24,8 @@ func TestPgbenchFirstSave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	secret := "loadgen-test-secret"
-	srv := httptest.NewServer(web.NewServer(web.Config{Store: st, Verifier: auth.NewVerifier([]byte(secret)),
-		Logger: slog.New(slog.DiscardHandler)}).Handler())
-	t.Cleanup(srv.Close)
-	seed := []string{"-url", srv.URL, "-jwt-secret", secret, "-phase", "seed", "-clients", "2", "-n", "8", "-moved", "0"}
+	srv := serve(t, st)
+	seed := []string{"-url", srv.URL, "-jwt-secret", testSecret, "-phase", "seed", "-clients", "2", "-n", "8", "-moved", "0"}
 	if err := run(ctx, seed, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
