@@ -40,6 +40,14 @@ type ListFilter struct {
 // places it).
 func (f ListFilter) Offset() int { return max(f.Page-1, 0) * f.Limit }
 
+// BySearchOnly reports whether the filter uses nothing but q, which the
+// stores count in their search indexes alone.
+func (f ListFilter) BySearchOnly() bool {
+	g := f
+	g.Q, g.Sort, g.After, g.Page, g.Limit = "", "", "", 0, 0
+	return f.Q != "" && g == ListFilter{}
+}
+
 // ByCountsOnly reports whether the filter uses nothing but the status and the
 // centre, whose exact counts the stores keep at hand.
 func (f ListFilter) ByCountsOnly() bool {

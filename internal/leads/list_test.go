@@ -88,4 +88,9 @@ func TestParseListQuery(t *testing.T) {
 		(ListFilter{Q: "x"}).ByCountsOnly() {
 		t.Error("ByCountsOnly: only status and centre are counted")
 	}
+	if !(ListFilter{Q: "ada", Page: 3, Limit: 5, Sort: SortLastSaved, After: "x"}).BySearchOnly() ||
+		(ListFilter{}).BySearchOnly() || (ListFilter{Q: "ada", Status: StatusLost}).BySearchOnly() ||
+		(ListFilter{Q: "ada", Unassigned: true}).BySearchOnly() {
+		t.Error("BySearchOnly: q and nothing else but the page and the order")
+	}
 }

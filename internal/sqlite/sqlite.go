@@ -55,8 +55,9 @@ type Store struct {
 	// workers of its own: StartJobs works the queue).
 	inserter *river.Client[*sql.Tx]
 	// broadSearch is the list's choice of how to read a search's page
-	// (list.go); 0 sorts every search's matches.
-	broadSearch int64
+	// (list.go); 0 sorts every search's matches. rowWalk likewise: 0
+	// tests every walk against the trigram index's matches.
+	broadSearch, rowWalk int64
 }
 
 var _ leads.Store = (*Store)(nil)
@@ -114,7 +115,7 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: job queue: %w", err)
 	}
-	s := &Store{writer: write, read: read, file: file, dsn: name + "?" + wq.Encode(), inserter: inserter, broadSearch: broadSearch,
+	s := &Store{writer: write, read: read, file: file, dsn: name + "?" + wq.Encode(), inserter: inserter, broadSearch: broadSearch, rowWalk: rowWalk,
 		writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	s.Migrator = schema.Migrator{Engine: "sqlite", Provider: s.provider}
 	go s.batcher()

@@ -62,6 +62,81 @@ func TestStoreSortingEverySearch(t *testing.T) {
 	})
 }
 
+// TestStoreWalkingMatches: the conformance suite with every broad search's
+// walk testing the trigram index's matches, where TestStore's mostly test
+// each lead's text (walkRows), so that way is held to the suite too.
+func TestStoreWalkingMatches(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) leads.Store {
+		s := openMigrated(t, "FULL")
+		s.rowWalk = 0
+		return s
+	}, func(t *testing.T, st leads.Store) leads.Store {
+		s := reopen(t, st).(*Store)
+		s.rowWalk = 0
+		return s
+	})
+}
+
+// TestSearchWays: the three ways of reading a search's page (sortMatches,
+// walkMatches, walkRows) give the same leads in the same order and the same
+// total, for texts where LIKE and the trigram index could part: letters
+// outside ASCII, ones whose case folds to an ASCII letter (the Kelvin sign,
+// the long s), LIKE's wildcards and quotes in the leads and in q.
+func TestSearchWays(t *testing.T) {
+	s := openMigrated(t, "FULL")
+	ctx := t.Context()
+	seed(t, s, 400)
+	names := []string{"Okafor Ada", "O\u212Aafor Kelvin", "ÖKAFOR Ölü", "okaFOR%_x", "Oſa Long", "Ọlá \"Q\" Adé", "osa plain", "Ada OKAFOR"}
+	for i := range 40 {
+		if _, err := s.writer.ExecContext(ctx, `UPDATE leads SET full_name = ?1 WHERE rowid = ?2`, names[i%len(names)], 1+i*9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ways := map[string]func(*Store){
+		"sortMatches": func(s *Store) { s.broadSearch = 0 },
+		"walkMatches": func(s *Store) { s.broadSearch, s.rowWalk = broadSearch, 0 },
+		"walkRows":    func(s *Store) { s.broadSearch, s.rowWalk = broadSearch, rowWalk },
+	}
+	pages := func(f leads.ListFilter) (ids []string, total int) {
+		for f.Page = 1; ; f.Page++ {
+			p, err := s.ListLeads(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range p.Leads {
+				ids = append(ids, l.ID)
+			}
+			if len(p.Leads) < f.Limit {
+				return ids, p.Total
+			}
+		}
+	}
+	for _, q := range []string{"okafor", "kafor", "KAF", "r%_", "osa", "oſa", "\"q\"", "ada", "ölü", "Adé", "@example", "nobody"} {
+		for _, sort := range []leads.Sort{"", leads.SortOldest, leads.SortLastSavedDesc} {
+			f := leads.ListFilter{Q: q, Sort: sort, Limit: 7}
+			var want []string
+			wantTotal := -1
+			for _, way := range []string{"sortMatches", "walkMatches", "walkRows"} {
+				ways[way](s)
+				got, total := pages(f)
+				if wantTotal < 0 {
+					want, wantTotal = got, total
+					if len(want) != total {
+						t.Errorf("q=%q sort=%q: %d leads in the pages, total %d", q, sort, len(want), total)
+					}
+					continue
+				}
+				if total != wantTotal || !slices.Equal(got, want) {
+					t.Errorf("q=%q sort=%q, %s: total %d, %v; sortMatches: %d, %v", q, sort, way, total, got, wantTotal, want)
+				}
+			}
+			if q == "okafor" && sort == "" && wantTotal != 20 {
+				t.Errorf("q=okafor: total %d, want 20 (the Kelvin sign folds to k)", wantTotal)
+			}
+		}
+	}
+}
+
 // reopen closes the store and opens its file again.
 func reopen(t *testing.T, st leads.Store) leads.Store {
 	s := st.(*Store)

@@ -42,7 +42,7 @@ func (s *Store) Stats(ctx context.Context, f leads.StatsFilter, overdueBefore ti
 type statsReader struct{ tx *sql.Tx }
 
 func (r statsReader) DayCounts(ctx context.Context, f leads.ListFilter) ([]leads.DayCount, error) {
-	q := newListQuery(f, false)
+	q := newListQuery(f, sortMatches)
 	// The range again on the index's day key, so that a range seeks the index.
 	where := q.where
 	if f.CreatedFrom != nil {
@@ -57,7 +57,7 @@ func (r statsReader) DayCounts(ctx context.Context, f leads.ListFilter) ([]leads
 }
 
 func (r statsReader) CountByCentre(ctx context.Context, f leads.ListFilter) (map[string]int, error) {
-	q := newListQuery(f, false)
+	q := newListQuery(f, sortMatches)
 	type count struct {
 		centre string
 		n      int
@@ -82,7 +82,7 @@ func (r statsReader) WeekCounts(ctx context.Context, f leads.ListFilter, from, t
 
 // FirstContactDelays reads in the order of idx_leads_first_contact.
 func (r statsReader) FirstContactDelays(ctx context.Context, f leads.ListFilter, offset, limit int) ([]int64, error) {
-	q := newListQuery(f, false)
+	q := newListQuery(f, sortMatches)
 	where := schema.AndWhere(q.where, "contacted_at IS NOT NULL")
 	lim, off := q.arg(limit), q.arg(offset)
 	return list(ctx, r.tx, "first-contact delays", `SELECT `+firstContactSeconds+` FROM leads`+where+

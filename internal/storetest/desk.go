@@ -546,6 +546,68 @@ func testListFilters(t *testing.T, open Opener) {
 	}
 }
 
+// testSearchFollowsChanges: a search finds a lead by its name, e-mail and
+// phone as they are now: a save that changes them (from the token's claims)
+// moves the lead from the old texts' results and totals to the new ones',
+// and an erased lead leaves them. (Each engine keeps the searched columns
+// apart for its count, by triggers; this holds them to the leads.)
+func testSearchFollowsChanges(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	claims := func(uid, name, email, phone string) leads.Claims {
+		return leads.Claims{UserID: uid, Name: &name, Email: &email, Phone: &phone}
+	}
+	var ids []string
+	for i, c := range []leads.Claims{
+		claims("kemi", "Kemi Adeyemi", "kemi@example.com", "+2348011110000"),
+		claims("bisi", "Bisi Adeyemi", "bisi@example.com", "+2348022220000"),
+		claims("tayo", "Tayo Bello", "tayo@example.com", "+2348033330000"),
+	} {
+		l, _, err := leads.SaveFromOnboarding(ctx, s, c, leads.SaveInput{Step: ptr(1)}, at(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.ID)
+	}
+	kemi, bisi := ids[0], ids[1]
+	l, _, err := leads.SaveFromOnboarding(ctx, s, claims("kemi", "Kemi Okoro", "kemi.okoro@example.org", "+2348099990000"), leads.SaveInput{}, at(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.FullName != "Kemi Okoro" || l.Email != "kemi.okoro@example.org" || l.Phone == nil || *l.Phone != "+2348099990000" {
+		t.Fatalf("the save kept %q %q %v, want the claims' name, e-mail and phone", l.FullName, l.Email, l.Phone)
+	}
+	if err := leads.DeleteLead(ctx, s, ids[2], at(11)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{"adeyemi", []string{bisi}},
+		{"okoro", []string{kemi}},
+		{"kemi@example.com", nil},
+		{"example.org", []string{kemi}},
+		{"11110000", nil},
+		{"99990000", []string{kemi}},
+		{"Bello", nil},
+		{"tayo", nil},
+		{"+23480", []string{bisi, kemi}},
+	} {
+		p, err := s.ListLeads(ctx, leads.ListFilter{Q: c.q, Page: 1, Limit: 20})
+		if err != nil {
+			t.Fatalf("q=%q: %v", c.q, err)
+		}
+		var got []string
+		for _, l := range p.Leads {
+			got = append(got, l.ID)
+		}
+		if p.Total != len(c.want) || !slices.Equal(got, c.want) {
+			t.Errorf("q=%q: total %d, %v; want %d, %v", c.q, p.Total, got, len(c.want), c.want)
+		}
+	}
+}
+
 // testDeepPages: pages more than a thousand leads deep (read by the
 // engines in another way, a deferred join) hold the same leads, in the same
 // order, as the independent count, with and without filters and sorts, and

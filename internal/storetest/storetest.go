@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"TimelineAtomic", testTimelineAtomic},
 		{"NotesAndCalls", testNotesAndCalls},
 		{"ListFilters", testListFilters},
+		{"SearchFollowsChanges", testSearchFollowsChanges},
 		{"DeepPages", testDeepPages},
 		{"Stats", testStats},
 	}
