@@ -31,6 +31,19 @@ type Reopener = func(t *testing.T, s leads.Store) leads.Store
 
 // Run runs every case of the suite, each in parallel on its own store.
 func Run(t *testing.T, open Opener, reopen Reopener) {
+	run(t, open, reopen, func(string) bool { return true })
+}
+
+// RunLists runs the suite's cases that read the list (its pages, totals,
+// filters, searches and deep pages), each in parallel on its own store: for
+// an engine's other ways of reading it, which a test chooses in open.
+func RunLists(t *testing.T, open Opener) {
+	lists := []string{"ListPages", "ListTotalsStayExact", "ListFilters", "SearchFollowsChanges", "DeepPages"}
+	run(t, open, nil, func(name string) bool { return slices.Contains(lists, name) })
+}
+
+// run runs the cases of the suite that pick names.
+func run(t *testing.T, open Opener, reopen Reopener, pick func(name string) bool) {
 	cases := []struct {
 		name string
 		run  func(t *testing.T, open Opener)
@@ -70,6 +83,9 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Stats", testStats},
 	}
 	for _, c := range cases {
+		if !pick(c.name) {
+			continue
+		}
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open)
