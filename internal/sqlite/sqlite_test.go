@@ -75,58 +75,102 @@ func TestStoreWalkingMatches(t *testing.T) {
 // walkMatches, walkRows) give the same leads in the same order and the same
 // total, for texts where LIKE and the trigram index could part: letters
 // outside ASCII, ones whose case folds to an ASCII letter (the Kelvin sign,
-// the long s), LIKE's wildcards and quotes in the leads and in q.
+// the long s), a NUL, LIKE's wildcards and quotes in the leads and in q;
+// page by page, from a cursor, and deeper than a thousand leads (where the
+// page is read by a deferred join).
 func TestSearchWays(t *testing.T) {
 	t.Parallel()
 	s := openMigrated(t, "FULL")
 	ctx := t.Context()
-	seed(t, s, 200)
-	names := []string{"Okafor Ada", "O\u212Aafor Kelvin", "ÖKAFOR Ölü", "okaFOR%_x", "Oſa Long", "Ọlá \"Q\" Adé", "osa plain", "Ada OKAFOR"}
-	for i := range 40 {
-		if _, err := s.writer.ExecContext(ctx, `UPDATE leads SET full_name = ?1 WHERE rowid = ?2`, names[i%len(names)], 1+i*4); err != nil {
+	const n = 1_100
+	seed(t, s, n)
+	names := []string{"Okafor Ada", "O\u212Aafor Kelvin", "ÖKAFOR Ölü", "okaFOR%_x", "Oſa Long", "Ọlá \"Q\" Adé",
+		"osa plain", "Ada OKAFOR", "İbrahim Okafor", "Okafor\x00Nul", "Nul\x00Okafor"}
+	for i := range 110 {
+		if _, err := s.writer.ExecContext(ctx, `UPDATE leads SET full_name = ?1 WHERE rowid = ?2`, names[i%len(names)], 1+i*10); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ways := map[string]func(*Store){
-		"sortMatches": func(s *Store) { s.broadSearch = 0 },
-		"walkMatches": func(s *Store) { s.broadSearch, s.rowWalk = broadSearch, 0 },
-		"walkRows":    func(s *Store) { s.broadSearch, s.rowWalk = broadSearch, rowWalk },
-	}
-	pages := func(f leads.ListFilter) (ids []string, total int) {
-		for f.Page = 1; ; f.Page++ {
-			p, err := s.ListLeads(ctx, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range p.Leads {
-				ids = append(ids, l.ID)
-			}
-			if len(p.Leads) < f.Limit {
-				return ids, p.Total
-			}
+	ways := []struct {
+		way             searchWay
+		broad, rowsUpTo int64
+	}{{sortMatches, 0, rowWalk}, {walkMatches, broadSearch, 0}, {walkRows, broadSearch, rowWalk}}
+	list := func(f leads.ListFilter) leads.LeadPage {
+		t.Helper()
+		p, err := s.ListLeads(ctx, f)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return p
 	}
-	for _, q := range []string{"okafor", "kafor", "KAF", "r%_", "osa", "oſa", "\"q\"", "ada", "ölü", "Adé", "@example", "nobody"} {
+	ids := func(p leads.LeadPage) (ids []string) {
+		for _, l := range p.Leads {
+			ids = append(ids, l.ID)
+		}
+		return ids
+	}
+	taken := map[searchWay]bool{}
+	defer func() {
+		if len(taken) != len(ways) {
+			t.Errorf("the searches were read by the ways %v only", taken)
+		}
+	}()
+	for _, q := range []string{"okafor", "kafor", "KAF", "r%_", "osa", "oſa", "\"q\"", "ada", "ölü", "Adé", "brahim", "nul", "@example", "nobody"} {
 		for _, sort := range []leads.Sort{"", leads.SortOldest, leads.SortLastSavedDesc} {
-			f := leads.ListFilter{Q: q, Sort: sort, Limit: 20}
 			var want []string
-			wantTotal := -1
-			for _, way := range []string{"sortMatches", "walkMatches", "walkRows"} {
-				ways[way](s)
-				got, total := pages(f)
-				if wantTotal < 0 {
-					want, wantTotal = got, total
-					if len(want) != total {
-						t.Errorf("q=%q sort=%q: %d leads in the pages, total %d", q, sort, len(want), total)
+			for i, w := range ways {
+				s.broadSearch, s.rowWalk = w.broad, w.rowsUpTo
+				f := leads.ListFilter{Q: q, Sort: sort, Limit: 100}
+				var got []string
+				total := 0
+				for f.Page = 1; ; f.Page++ {
+					p := list(f)
+					if f.Page == 1 {
+						total = p.Total
+						// The way the store took: w.way for a broad search,
+						// but a walk by text needs an ASCII q.
+						expect := w.way
+						switch {
+						case int64(total)*broadSearch < n:
+							expect = sortMatches
+						case w.way == walkRows && !isASCII(q):
+							expect = walkMatches
+						}
+						if took := s.searchWay(f, int64(total), n); took != expect {
+							t.Errorf("q=%q: the store read it by way %d, want %d", q, took, expect)
+						}
+						taken[expect] = true
 					}
+					got = append(got, ids(p)...)
+					if len(p.Leads) < f.Limit {
+						break
+					}
+				}
+				if len(got) != total {
+					t.Errorf("q=%q sort=%q, way %d: %d leads in the pages, total %d", q, sort, w.way, len(got), total)
+				}
+				if i == 0 {
+					want = got
 					continue
 				}
-				if total != wantTotal || !slices.Equal(got, want) {
-					t.Errorf("q=%q sort=%q, %s: total %d, %v; sortMatches: %d, %v", q, sort, way, total, got, wantTotal, want)
+				if !slices.Equal(got, want) {
+					t.Errorf("q=%q sort=%q, way %d: %d leads %v; sortMatches: %d, %v", q, sort, w.way, len(got), got, len(want), want)
+				}
+				// From a cursor in the middle: the leads after it.
+				if len(want) > 2 {
+					mid := len(want) / 2
+					after := leads.ListFilter{Q: q, Sort: sort, Limit: 100, After: want[mid]}
+					next := want[mid+1 : min(len(want), mid+101)]
+					if got := ids(list(after)); !slices.Equal(got, next) {
+						t.Errorf("q=%q sort=%q, way %d, after %s: %v, want %v", q, sort, w.way, want[mid], got, next)
+					}
 				}
 			}
-			if q == "okafor" && sort == "" && wantTotal != 20 {
-				t.Errorf("q=okafor: total %d, want 20 (the Kelvin sign folds to k)", wantTotal)
+			if q == "okafor" && sort == "" && len(want) != 70 {
+				t.Errorf("q=okafor: %d leads, want 70 (the Kelvin sign folds to k; NUL is a character)", len(want))
+			}
+			if q == "@example" && len(want) != n {
+				t.Errorf("q=@example: %d leads, want all %d (11 pages, the last ones by a deferred join)", len(want), n)
 			}
 		}
 	}

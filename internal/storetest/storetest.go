@@ -31,19 +31,18 @@ type Reopener = func(t *testing.T, s leads.Store) leads.Store
 
 // Run runs every case of the suite, each in parallel on its own store.
 func Run(t *testing.T, open Opener, reopen Reopener) {
-	run(t, open, reopen, func(string) bool { return true })
+	run(t, open, reopen, nil)
 }
 
-// RunLists runs the suite's cases that read the list (its pages, totals,
-// filters, searches and deep pages), each in parallel on its own store: for
-// an engine's other ways of reading it, which a test chooses in open.
+// RunLists runs the suite's cases of the list (its pages, exact totals,
+// filters and searches, deep pages), each in parallel on its own store: for
+// an engine's other ways of reading a list or a search, which open chooses.
 func RunLists(t *testing.T, open Opener) {
-	lists := []string{"ListPages", "ListTotalsStayExact", "ListFilters", "SearchFollowsChanges", "DeepPages"}
-	run(t, open, nil, func(name string) bool { return slices.Contains(lists, name) })
+	run(t, open, nil, []string{"ListPages", "ListTotalsStayExact", "ListFilters", "SearchFollowsChanges", "DeepPages"})
 }
 
-// run runs the cases of the suite that pick names.
-func run(t *testing.T, open Opener, reopen Reopener, pick func(name string) bool) {
+// run runs the cases of the suite named in only, or every case without it.
+func run(t *testing.T, open Opener, reopen Reopener, only []string) {
 	cases := []struct {
 		name string
 		run  func(t *testing.T, open Opener)
@@ -82,14 +81,19 @@ func run(t *testing.T, open Opener, reopen Reopener, pick func(name string) bool
 		{"DeepPages", testDeepPages},
 		{"Stats", testStats},
 	}
+	ran := 0
 	for _, c := range cases {
-		if !pick(c.name) {
+		if only != nil && !slices.Contains(only, c.name) {
 			continue
 		}
+		ran++
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, open)
 		})
+	}
+	if only != nil && ran != len(only) {
+		t.Errorf("the suite has %d of the cases %v", ran, only)
 	}
 }
 
