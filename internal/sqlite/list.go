@@ -137,19 +137,19 @@ func (q *listQuery) search(text string, way searchWay) string {
 	}
 	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 	q.match = q.arg(phrase)
+	matches := "rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH " + q.match + ")"
 	switch way {
 	case walkMatches:
-		return "+rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH " + q.match + ")"
+		return "+" + matches
 	case walkRows:
 		cols := "full_name || coalesce(email, '') || coalesce(phone, '')"
 		var parted []string
 		for _, c := range foldsIntoASCII {
 			parted = append(parted, "instr("+cols+", "+q.arg(c)+")")
 		}
-		return "CASE WHEN " + strings.Join(parted, " + ") + " = 0 THEN " + q.like(text) +
-			" ELSE +rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH " + q.match + ") END"
+		return "CASE WHEN " + strings.Join(parted, " + ") + " = 0 THEN " + q.like(text) + " ELSE +" + matches + " END"
 	}
-	return "rowid IN (SELECT rowid FROM leads_search WHERE leads_search MATCH " + q.match + ")"
+	return matches
 }
 
 // like is text as a substring of any of the three searched columns.

@@ -309,23 +309,21 @@ func (r *renderer) value(v any) (string, error) {
 	case bool:
 		return strconv.FormatBool(v), nil
 	}
-	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+	// A nil pointer is NULL before it is asked for a driver value, which a
+	// method on the value type could not give it.
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return "NULL", nil
 	}
-	switch v := v.(type) {
-	case driver.Valuer:
+	if v, ok := v.(driver.Valuer); ok {
 		dv, err := v.Value()
 		if err != nil {
 			return "", err
 		}
 		return r.value(dv)
 	}
-	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Pointer:
-		if rv.IsNil() {
-			return "NULL", nil
-		}
 		return r.value(rv.Elem().Interface())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return strconv.FormatInt(rv.Int(), 10), nil
