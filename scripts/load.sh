@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # load.sh measures `leads serve` under load on PostgreSQL and on SQLite, and
 # PostgreSQL alone (pgbench) running the re-save's statement and a first
-# save's transaction, in one run so that the ratios compare like with like
-# on a noisy machine.
+# save's transaction, and tools/floor (an HTTP server that answers a get and
+# a re-save with one statement each and nothing else), in one run so that
+# the ratios compare like with like on a noisy machine.
 #
 #   scripts/load.sh                  # N=200000 leads, 32 clients, 15 s phases
 #   N=20000 DURATION=5s scripts/load.sh
@@ -186,6 +187,32 @@ timed_phases() {
 		# checking a token's profile claims against the user record costs.
 		phase "$label-sub-only-tokens" save -duration "$DURATION" -n "$N" -claims=false
 	fi
+	stop "$server_pid"
+}
+
+# floor_phases: the get and resave phases against tools/floor on the run's
+# database: an HTTP server that answers them with one statement each through
+# pgx and does nothing else, the least such a request costs on this machine,
+# to read the service's CPU per request against.
+floor_phases() {
+	local i
+	server_pprof=
+	"$work/floor" -database-url "$pg_url" >"$work/floor.out" 2>"$work/floor.log" &
+	server_pid=$!
+	servers+=("$server_pid")
+	for ((i = 0; i < 300; i++)); do
+		server_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/floor.out" 2>/dev/null | head -1 || true)
+		[[ -n $server_url ]] && break
+		sleep 0.1
+	done
+	if [[ -z $server_url ]]; then
+		log "floor did not start:"
+		cat "$work/floor.log" >&2
+		return 1
+	fi
+	log "floor: get, resave ($DURATION each, $CLIENTS clients)"
+	phase floor get -duration "$DURATION"
+	phase floor resave -duration "$DURATION" -n "$N"
 	stop "$server_pid"
 }
 
@@ -395,7 +422,7 @@ if ((SCALEOUT)) && [[ ! -x ${PGBOUNCER:-/usr/sbin/pgbouncer} ]]; then
 	exit 1
 fi
 log "building leads and loadgen"
-(cd "$root" && go build -o "$work/leads" ./cmd/leads && go build -o "$work/loadgen" ./tools/loadgen)
+(cd "$root" && go build -o "$work/leads" ./cmd/leads && go build -o "$work/loadgen" ./tools/loadgen && go build -o "$work/floor" ./tools/floor)
 createdb "$db"
 created_db=1
 
@@ -433,6 +460,7 @@ psql -qc 'VACUUM ANALYZE' "$db"
 timed_phases sqlite "$sqlite_url"
 timed_phases postgres-pool-default "$pg_url" sub-only
 timed_phases postgres-pool-16 "$pg_url&pool_max_conns=16"
+floor_phases
 if ((SCALEOUT)); then
 	two_phases postgres-two-instances "$pg_url"
 	start_bouncer

@@ -34,7 +34,10 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	// Closed last of all, so every line is written.
+	logBuf := newBufferedLog(stderr, logFlushEvery)
+	defer logBuf.Close()
+	log := slog.New(flushOnWarn{slog.NewJSONHandler(logBuf, nil), logBuf})
 
 	var demoSecret []byte
 	withDevSecret := cfg.Demo && cfg.JWTSecret == ""

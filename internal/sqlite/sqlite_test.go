@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1055,4 +1056,27 @@ func TestSaveWithReadsBusy(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second || !l.LastSavedAt.Equal(now) {
 		t.Errorf("save with the read pool busy: %v, lastSavedAt %v; want it at once, at %v", took, l.LastSavedAt, now)
 	}
+}
+
+// BenchmarkChangedSaveClients measures saves that change a field (a new
+// address each time, so each writes the lead and a lead.saved activity)
+// from 32 clients, over LEADS_BENCH_LEADS leads (default 1,000).
+func BenchmarkChangedSaveClients(b *testing.B) {
+	s := openMigrated(b, "FULL")
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("LEADS_BENCH_LEADS")); err == nil && v > 0 {
+		n = v
+	}
+	seed(b, s, n)
+	ctx := context.Background()
+	clock := time.Now()
+	b.ResetTimer()
+	clients(b, func(i int64) error {
+		in := leads.SaveInput{Step: ptr(2), StudentAddress: ptr(fmt.Sprintf("%d Main St", i))}
+		now := leads.Timestamp(clock.Add(time.Duration(i) * time.Microsecond))
+		if _, created, err := leads.SaveFromOnboarding(ctx, s, leads.Claims{UserID: fmt.Sprintf("seed-user-%d", i%int64(n))}, in, now); err != nil || created {
+			return fmt.Errorf("created=%v err=%v", created, err)
+		}
+		return nil
+	})
 }
