@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // Group commit. With synchronous=FULL every COMMIT costs an fsync, and with one
@@ -50,7 +51,6 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 // already waiting, and commits them together. It never waits for more to come,
 // so a lone write is committed at once and latency under low load is unchanged.
 func (s *Store) batcher() {
-	defer close(s.stopped)
 	batch := make([]writeReq, 0, maxBatch)
 	for {
 		// quit first, so a steady stream of writes cannot hold Close up.
@@ -90,6 +90,12 @@ func (s *Store) commitBatch(batch []writeReq) {
 	ctx := context.Background()
 	errs := make([]error, len(batch))
 	err := runBatch(ctx, s.writer, batch, errs)
+	if err == nil {
+		select {
+		case s.wakeCheckpoint <- struct{}{}:
+		default: // it is awake already
+		}
+	}
 	for i, r := range batch {
 		if err != nil {
 			errs[i] = err
@@ -126,4 +132,29 @@ func runBatch(ctx context.Context, db *sql.DB, batch []writeReq, errs []error) e
 		}
 	}
 	return tx.Commit()
+}
+
+// checkpointer copies the write-ahead log into the database file after
+// commits, at most every checkpointPause, until Close. PASSIVE never waits
+// for the writer or a reader: it copies what it can, and a checkpoint it
+// could not run (another was running) is tried at the next wake. An error
+// is not the writes' (they are durable in the log already); the writer's
+// own checkpoint at walBackstop pages stays as the backstop.
+func (s *Store) checkpointer() {
+	pause := time.NewTimer(0)
+	defer pause.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.wakeCheckpoint:
+		}
+		s.checkpoints.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		pause.Reset(checkpointPause)
+		select {
+		case <-s.quit:
+			return
+		case <-pause.C:
+		}
+	}
 }

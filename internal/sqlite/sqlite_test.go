@@ -1080,3 +1080,31 @@ func BenchmarkChangedSaveClients(b *testing.B) {
 		return nil
 	})
 }
+
+// TestCheckpointsInBackground: after a write through the batcher, the
+// write-ahead log reaches the database file without the writer's own
+// checkpoint (which waits for walBackstop pages) and without Close.
+func TestCheckpointsInBackground(t *testing.T) {
+	t.Parallel()
+	s := openMigrated(t, "FULL")
+	size := func() int64 {
+		fi, err := os.Stat(s.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	seed(t, s, 3000) // by the writer's connection, not the batcher: into the log only
+	before := size()
+	in := leads.SaveInput{Step: ptr(2), StudentAddress: ptr("3 Checkpoint Road")}
+	if _, _, err := leads.SaveFromOnboarding(context.Background(), s, leads.Claims{UserID: "seed-user-1"}, in, leads.Timestamp(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+1<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes, %d before 3,000 leads: the log was not checkpointed", size(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
