@@ -45,9 +45,10 @@ const readConns = 4
 // is 1,000): a log the background could not keep up with, or could not
 // finish because readers held it. When the writer checkpointed every 1,000
 // pages it waited on the copy and its fsync between batches; in the
-// background, changing saves went 13–17 % faster (docs/benchmarks.md, run
-// 16). A backstop of 8,000 pages was faster still (17–38 %), but stalled the
-// writer longer when reached (p99 13 ms higher).
+// background, changing saves went 13–24 % faster in five of six interleaved
+// pairs (docs/benchmarks.md, "SQLite's checkpoints in the background"). A
+// backstop of 8,000 pages was faster still, but stalled the writer longer
+// when reached (p99 13 ms higher).
 const (
 	checkpointPause = 50 * time.Millisecond
 	walBackstop     = 4000 // pages: 16 MiB of log at SQLite's 4 KiB pages
