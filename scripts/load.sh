@@ -99,7 +99,7 @@ trap 'exit 130' INT TERM
 # start_server NAME DATABASE_URL [DIRECT_URL]: starts the service on a free
 # port of 127.0.0.1 and sets server_pid and server_url.
 start_server() {
-	local name=$1 url=$2 direct=${3:-} i pprof=()
+	local name=$1 url=$2 direct=${3:-} pprof=()
 	server_pprof=
 	if [[ -n $PROFILES && -z $direct ]]; then
 		server_pprof=127.0.0.1:$(free_port)
@@ -108,6 +108,13 @@ start_server() {
 	LEADS_DATABASE_DIRECT_URL=$direct "$work/leads" serve --addr 127.0.0.1:0 --database-url "$url" "${pprof[@]}" >"$work/$name.out" 2>"$work/$name.log" &
 	server_pid=$!
 	servers+=("$server_pid")
+	await_server "$name"
+}
+
+# await_server NAME: waits for the server just started (server_pid, writing
+# to $work/NAME.out and .log) to print its URL, and sets server_url.
+await_server() {
+	local name=$1 i
 	for ((i = 0; i < 300; i++)); do
 		server_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/$name.out" 2>/dev/null | head -1 || true)
 		[[ -n $server_url ]] && return 0
@@ -195,21 +202,11 @@ timed_phases() {
 # pgx and does nothing else, the least such a request costs on this machine,
 # to read the service's CPU per request against.
 floor_phases() {
-	local i
 	server_pprof=
 	"$work/floor" -database-url "$pg_url" >"$work/floor.out" 2>"$work/floor.log" &
 	server_pid=$!
 	servers+=("$server_pid")
-	for ((i = 0; i < 300; i++)); do
-		server_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/floor.out" 2>/dev/null | head -1 || true)
-		[[ -n $server_url ]] && break
-		sleep 0.1
-	done
-	if [[ -z $server_url ]]; then
-		log "floor did not start:"
-		cat "$work/floor.log" >&2
-		return 1
-	fi
+	await_server floor
 	log "floor: get, resave ($DURATION each, $CLIENTS clients)"
 	phase floor get -duration "$DURATION"
 	phase floor resave -duration "$DURATION" -n "$N"

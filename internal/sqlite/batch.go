@@ -141,8 +141,6 @@ func runBatch(ctx context.Context, db *sql.DB, batch []writeReq, errs []error) e
 // is not the writes' (they are durable in the log already); the writer's
 // own checkpoint at walBackstop pages stays as the backstop.
 func (s *Store) checkpointer() {
-	pause := time.NewTimer(0)
-	defer pause.Stop()
 	for {
 		select {
 		case <-s.quit:
@@ -150,11 +148,10 @@ func (s *Store) checkpointer() {
 		case <-s.wakeCheckpoint:
 		}
 		s.checkpoints.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-		pause.Reset(checkpointPause)
 		select {
 		case <-s.quit:
 			return
-		case <-pause.C:
+		case <-time.After(checkpointPause):
 		}
 	}
 }

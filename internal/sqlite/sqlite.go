@@ -102,7 +102,8 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 			"wal_autocheckpoint(" + strconv.Itoa(walBackstop) + ")"},
 		"_txlock": {"immediate"},
 	}
-	wc, err := newCachingConnector(name + "?" + wq.Encode())
+	dsn := name + "?" + wq.Encode()
+	wc, err := newCachingConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -137,7 +138,7 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: job queue: %w", err)
 	}
-	checkpoints, err := sql.Open("sqlite", name+"?"+wq.Encode())
+	checkpoints, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		read.Close()
 		write.Close()
@@ -145,7 +146,7 @@ func open(ctx context.Context, file, synchronous string) (*Store, error) {
 	}
 	checkpoints.SetMaxOpenConns(1)
 	s := &Store{writer: write, read: read, checkpoints: checkpoints, wakeCheckpoint: make(chan struct{}, 1),
-		file: file, dsn: name + "?" + wq.Encode(), inserter: inserter, broadSearch: broadSearch, rowWalk: rowWalk,
+		file: file, dsn: dsn, inserter: inserter, broadSearch: broadSearch, rowWalk: rowWalk,
 		writes: make(chan writeReq), quit: make(chan struct{})}
 	s.Migrator = schema.Migrator{Engine: "sqlite", Provider: s.provider}
 	s.done.Add(2)

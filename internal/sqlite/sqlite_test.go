@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1063,10 +1062,7 @@ func TestSaveWithReadsBusy(t *testing.T) {
 // from 32 clients, over LEADS_BENCH_LEADS leads (default 1,000).
 func BenchmarkChangedSaveClients(b *testing.B) {
 	s := openMigrated(b, "FULL")
-	n := 1000
-	if v, err := strconv.Atoi(os.Getenv("LEADS_BENCH_LEADS")); err == nil && v > 0 {
-		n = v
-	}
+	n := storetest.BenchLeads(1000)
 	seed(b, s, n)
 	ctx := context.Background()
 	clock := time.Now()

@@ -16,10 +16,15 @@ import (
 // Million is how many leads BenchMillion seeds: LEADS_BENCH_LEADS, default a
 // million.
 func Million() int {
+	return BenchLeads(1_000_000)
+}
+
+// BenchLeads is how many leads a benchmark seeds: LEADS_BENCH_LEADS, or def.
+func BenchLeads(def int) int {
 	if n, err := strconv.Atoi(os.Getenv("LEADS_BENCH_LEADS")); err == nil && n > 0 {
 		return n
 	}
-	return 1_000_000
+	return def
 }
 
 // BenchMillion measures the staff desk's heavy reads on a big table: search

@@ -34,6 +34,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -110,18 +111,16 @@ func handler(pool *pgxpool.Pool, table string) http.Handler {
 		}
 		out := []byte(`{"leads":[`)
 		var total int64
+		var doc []byte
 		rs, _ := pool.Query(r.Context(), page, limit, max(p-1, 0)*limit)
-		for i := 0; rs.Next(); i++ {
-			var doc []byte
-			if err := rs.Scan(&doc, &total); err != nil {
-				break
-			}
-			if i > 0 {
+		_, err := pgx.ForEachRow(rs, []any{&doc, &total}, func() error {
+			if out[len(out)-1] != '[' {
 				out = append(out, ',')
 			}
 			out = append(out, doc...)
-		}
-		if rs.Err() != nil {
+			return nil
+		})
+		if err != nil {
 			http.Error(w, "failed", http.StatusInternalServerError)
 			return
 		}
